@@ -30,7 +30,7 @@ Examples
 >>> classification_metrics(np.array([90, 0, 10, 0])).undefined
 {'precision': 'no positive decisions were served', 'f1': 'precision is undefined'}
 >>> mean_ci([0.5, 0.7, 0.6])
-(0.6, 0.35159..., 0.84840...)
+(0.6, 0.35159, 0.84841)
 """
 
 from __future__ import annotations
