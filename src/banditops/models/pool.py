@@ -403,7 +403,7 @@ def release_chunks(config: PoolConfig, n_chunks: int, label_delay: int) -> list[
 
     Examples
     --------
-    >>> [(r.chunk, r.window) for r in release_chunks(PoolConfig(), 14, label_delay=1)]
+    >>> [(r.chunk, r.window) for r in release_chunks(PoolConfig(train_window=5), 14, label_delay=1)]
     [(3, (0, 3)), (8, (2, 7)), (13, (7, 12))]
     """
     first = config.warmup_chunks
