@@ -130,7 +130,7 @@ def test_elec2_from_arff(elec2: Dataset) -> None:
     assert list(elec2.X["day"].cat.categories) == ["1", "2", "3", "4", "5", "6", "7"]
     assert elec2.X.loc[0, "day"] == "2"  # 7 May 1996 was a Tuesday
     # the README's quirk: constant Victorian values over the first 17,424 rows
-    assert elec2.X.loc[: 17_423, "vicprice"].nunique() == 1
+    assert elec2.X.loc[:17_423, "vicprice"].nunique() == 1
     assert elec2.X.loc[17_424:, "vicprice"].nunique() > 1
     assert int((np.diff(elec2.X["date"].to_numpy()) < 0).sum()) == 5  # date is not a clock
 
