@@ -570,6 +570,7 @@ def _download(datafile: DataFile, target_dir: Path) -> Path:
                         out.write(block)
                         n_bytes += len(block)
             except urllib.error.HTTPError as exc:
+                exc.close()  # it holds the response socket
                 raise DataError(
                     f"download of {datafile.name} from {url} failed: HTTP {exc.code} {exc.reason}"
                 ) from exc
