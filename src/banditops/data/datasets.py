@@ -275,7 +275,8 @@ class Dataset:
     spec : DatasetSpec
         The registry entry.
     files : dict of str to Path
-        Where each file (by :attr:`DataFile.name`) was found.
+        Where each file was found, keyed by :attr:`DataFile.name` (the registry name, even when
+        a ``.gz`` copy or one of :attr:`DataFile.alternatives` was used).
     time : numpy.ndarray or None
         The data's own clock where it has one kept out of ``X`` (creditcard: ``Time``, seconds
         since the first transaction), else None.
