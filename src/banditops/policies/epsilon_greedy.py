@@ -61,7 +61,7 @@ class EpsilonGreedy(BasePolicy):
     stochastic: ClassVar[bool] = True
     adaptive: ClassVar[bool] = True
     example_params: ClassVar[dict[str, object]] = {
-        "epsilon": 0.2,
+        "epsilon": 0.1,
         "initial_value": 1.0,
         "decay": 0.0,
     }
