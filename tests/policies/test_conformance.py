@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from banditops.errors import ConfigError, FeedbackError, UnknownArmError
-from banditops.policies import POLICIES, Arm
+from banditops.policies import POLICIES, Arm, Guardrail
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,26 @@ def _registry_case(name: str) -> Case:
     )
 
 
-CASES: list[Case] = [_registry_case(name) for name in POLICIES]
+def _guardrail_case(base_name: str) -> Case:
+    base_cls = POLICIES[base_name]
+
+    def make(seed: Any = None, **params: Any) -> Any:
+        return Guardrail(base_cls(seed=seed, **base_cls.example_params), **params)
+
+    return Case(
+        id=f"guardrail({base_name})",
+        make=make,
+        load=Guardrail.from_state,
+        example_params=dict(Guardrail.example_params),
+        invalid_params=list(Guardrail.invalid_params),
+        stochastic=base_cls.stochastic,
+        adaptive=Guardrail.adaptive,
+    )
+
+
+CASES: list[Case] = [_registry_case(name) for name in POLICIES] + [
+    _guardrail_case(name) for name in ("epsilon-greedy", "thompson", "naive")
+]
 
 
 def _adaptive_param(case: Case) -> Any:

@@ -2,7 +2,9 @@
 
 ``POLICIES`` maps each registry name (used in the CLI, JSON and tables) to its class.
 Add a policy by adding one file and one line here; a test checks that the registry and
-``__all__`` agree.
+``__all__`` agree. :class:`Guardrail` is not in the registry: it wraps any policy
+(``Guardrail(make_policy("naive"))``) and is itself a policy. :func:`load_policy`
+rebuilds any of them from ``state()``.
 
 Examples
 --------
@@ -26,6 +28,7 @@ from banditops.errors import ConfigError
 from banditops.policies.ab_test import ABTest
 from banditops.policies.base import Arm, ArmStats, BasePolicy, Policy, SeedLike
 from banditops.policies.epsilon_greedy import EpsilonGreedy
+from banditops.policies.guardrail import Guardrail, load_policy
 from banditops.policies.naive import Naive
 from banditops.policies.thompson import ThompsonSampling
 from banditops.policies.ucb import UCB1
@@ -39,11 +42,13 @@ __all__ = [
     "ArmStats",
     "BasePolicy",
     "EpsilonGreedy",
+    "Guardrail",
     "Naive",
     "Policy",
     "ThompsonSampling",
     "ValidationBest",
     "accepted_params",
+    "load_policy",
     "make_policy",
     "policy_names",
 ]
