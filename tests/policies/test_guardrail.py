@@ -238,3 +238,11 @@ def test_params_exclude_the_base_and_label_names_it() -> None:
     }
     assert guard.label == "guardrail(epsilon-greedy)"
     assert guard.base.params()["epsilon"] == 0.3
+
+
+def test_guardrail_satisfies_the_policy_protocol() -> None:
+    from banditops.policies import Policy
+
+    guard = Guardrail(Naive())
+    assert isinstance(guard, Policy)
+    assert guard.stochastic is False and Guardrail(EpsilonGreedy()).stochastic is True
