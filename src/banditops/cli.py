@@ -149,13 +149,14 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     for text in args.param or []:
         strategy, key, value = parse_param(text)
         params.setdefault(strategy, {})[key] = value
-    pool_kwargs: dict[str, Any] = {
+    pool_args = {
         "warmup_chunks": args.warmup_chunks,
         "retrain_every": args.retrain_every,
         "train_window": args.train_window,
         "max_arms": args.max_arms,
         "seed": args.model_seed,
     }
+    pool_kwargs: dict[str, Any] = {k: v for k, v in pool_args.items() if v is not None}
     if args.families:
         pool_kwargs["families"] = tuple(f.strip() for f in args.families.split(","))
     reward_params = {"cost_ratio": args.cost_ratio} if args.cost_ratio is not None else {}
@@ -189,6 +190,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``banditops`` command."""
+    from banditops.models.pool import PoolConfig
+
     parser = argparse.ArgumentParser(
         prog="banditops",
         description="Multi-armed bandits that decide which model version serves traffic.",
@@ -211,16 +214,18 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seeds", type=int, default=5, help="number of replay seeds (default 5)")
     sim.add_argument("--seed", type=int, default=0, help="first replay seed (default 0)")
     sim.add_argument("--chunk-size", type=int, help="rows per chunk (default: per dataset)")
-    sim.add_argument("--warmup-chunks", type=int, default=3,
-                     help="chunks that train the first release, not scored (default 3)")
-    sim.add_argument("--retrain-every", type=int, default=5,
-                     help="chunks between releases (default 5)")
-    sim.add_argument("--train-window", type=int, default=5,
-                     help="labelled chunks each release trains on (default 5)")
-    sim.add_argument("--max-arms", type=int, default=8,
-                     help="most versions live at once; oldest retire (default 8)")
+    pool = PoolConfig()
+    sim.add_argument("--warmup-chunks", type=int,
+                     help="chunks that train the first release, not scored "
+                     f"(default {pool.warmup_chunks})")
+    sim.add_argument("--retrain-every", type=int,
+                     help=f"chunks between releases (default {pool.retrain_every})")
+    sim.add_argument("--train-window", type=int,
+                     help=f"labelled chunks each release trains on (default {pool.train_window})")
+    sim.add_argument("--max-arms", type=int,
+                     help=f"most versions live at once; oldest retire (default {pool.max_arms})")
     sim.add_argument("--families", help="comma-separated model families (default: all four)")
-    sim.add_argument("--model-seed", type=int, default=0, help="seed of models and splits")
+    sim.add_argument("--model-seed", type=int, help="seed of models and splits (default 0)")
     sim.add_argument("--label-delay", type=int, default=0,
                      help="chunks before feedback lands (default 0)")
     sim.add_argument("--reward", choices=["accuracy", "cost"],
