@@ -71,15 +71,22 @@ METRIC_NAMES = ("accuracy", "precision", "recall", "f1", "balanced_accuracy")
 
 @dataclass(frozen=True)
 class StrategySpec:
-    """A strategy to replay: a label (unique in a run), a registry policy, its parameters."""
+    """A strategy to replay: a label (unique in a run), a registry policy, its parameters,
+    and optionally the guardrail's parameters (``None``: no guardrail)."""
 
     label: str
     policy: str
     params: dict[str, Any] = field(default_factory=dict)
+    guardrail: dict[str, Any] | None = None
 
     def build(self, seed: int) -> Any:
         """A fresh policy for replay seed ``seed``."""
-        return make_policy(self.policy, seed=child_seed(seed, self.label), **self.params)
+        policy = make_policy(self.policy, seed=child_seed(seed, self.label), **self.params)
+        if self.guardrail is not None:
+            from banditops.policies.guardrail import Guardrail
+
+            policy = Guardrail(policy, **self.guardrail)
+        return policy
 
 
 @dataclass
