@@ -16,7 +16,7 @@ Examples
 --------
 >>> config = SimulationConfig(dataset="adult", seeds=2)
 >>> config.strategy_specs()[0]
-StrategySpec(label='naive', policy='naive', params={})
+StrategySpec(label='naive', policy='naive', params={}, guardrail=None)
 """
 
 from __future__ import annotations
