@@ -84,6 +84,10 @@ def test_vehicle_claims_small_run_uses_cost_reward_and_tuned_thresholds(shared_d
     assert results["data"]["reward"]["name"] == "cost"
     assert results["data"]["reward"]["cost_ratio"] == 10.0
     check_invariants(results)
+    base = results["baselines"]
+    assert 0.9 < base["never_flag"] < 1 and base["always_flag"] < base["never_flag"]
+    for v in results["versions"]:
+        assert 0 <= v["live_reward"] <= 1 and v["live_rows"] > 0
     thresholds = [v["threshold"] for v in results["versions"]]
     assert all(t < 0.5 for t in thresholds if not math.isclose(t, 0.5))
     assert any(t < 0.3 for t in thresholds)

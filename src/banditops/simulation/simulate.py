@@ -82,11 +82,11 @@ class StrategySpec:
     def build(self, seed: int) -> Any:
         """A fresh policy for replay seed ``seed``."""
         policy = make_policy(self.policy, seed=child_seed(seed, self.label), **self.params)
-        if self.guardrail is not None:
-            from banditops.policies.guardrail import Guardrail
+        if self.guardrail is None:
+            return policy
+        from banditops.policies.guardrail import Guardrail
 
-            policy = Guardrail(policy, **self.guardrail)
-        return policy
+        return Guardrail(policy, **self.guardrail)
 
 
 @dataclass
@@ -360,6 +360,7 @@ def assemble_results(
     oracle = cache.oracle_chunk_rewards()
     sizes = cache.chunk_sizes()
     scored = cache.n_scored_rows
+    live_rows = (cache.live * sizes[:, None]).sum(axis=0)
     return {
         "format": RESULTS_FORMAT,
         "banditops_version": __version__,
@@ -378,7 +379,20 @@ def assemble_results(
             "cumulative_reward": float(oracle.sum()),
             "chunks": {"reward": (oracle / sizes).tolist()},
         },
-        "versions": [v.metadata() for v in cache.versions],
+        "versions": [
+            v.metadata() | {"live_rows": int(rows), "live_reward": float(total / rows)}
+            for v, rows, total in zip(
+                cache.versions, live_rows, np.nansum(cache.rewards, axis=1), strict=True
+            )
+        ],
+        "baselines": (
+            {
+                "never_flag": reward_of_constant(cache, 0),
+                "always_flag": reward_of_constant(cache, 1),
+            }
+            if "reward" in cache.info
+            else {}
+        ),
         "live": [
             [cache.versions[v].id for v in cache.live_versions(k)]
             for k in range(cache.n_scored_chunks)
@@ -386,6 +400,12 @@ def assemble_results(
         "events": cache.events,
         "strategies": strategies,
     }
+
+
+def reward_of_constant(cache: PredictionCache, decision: int) -> float:
+    """Mean reward of always deciding ``decision`` on the scored rows (a baseline)."""
+    table = np.array(list(cache.info["reward"]["table"].values()))
+    return float(table[cache.y.astype(np.intp) * 2 + decision].mean())
 
 
 SUMMARY_FIELDS = (
