@@ -232,7 +232,7 @@ def validate_rewards(rewards: Any) -> np.ndarray:
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raise FeedbackError(
-            f"reward at position {pos} is {arr[pos]!r}; rewards must be finite numbers in [0, 1]"
+            f"reward at position {pos} is {float(arr[pos])!r}; rewards must be finite numbers in [0, 1]"
         )
     return arr
 

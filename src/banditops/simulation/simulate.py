@@ -1,0 +1,473 @@
+"""The main job: replay a real dataset through deployment strategies, over seeds.
+
+:func:`simulate` loads a dataset, orders and chunks it, builds the prediction cache
+(every model version's decisions on every chunk, once), replays every strategy for every
+seed over it, and returns a results dict that :func:`write_results` stores as
+``results.json`` (full configuration, seeds, per-seed and aggregated figures, per-chunk
+curves) and ``summary.csv`` (one row per strategy).
+
+What the seeds vary: the policies' random streams (strategy ``s`` with seed ``i`` uses
+``SeedSequence(i, spawn_key=(crc32(s),))``). The stream order (``stream_seed``) and the
+model pool (``pool.seed``) are held fixed, so every strategy is judged on the same arms;
+rerun with another ``stream_seed`` to vary the stream as well. Deterministic strategies
+(naive, validation, ucb) therefore show no spread over seeds.
+
+Examples
+--------
+>>> config = SimulationConfig(dataset="adult", seeds=2)
+>>> config.strategy_specs()[0]
+StrategySpec(label='naive', policy='naive', params={})
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import math
+import platform
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from banditops import __version__
+from banditops.errors import ConfigError
+from banditops.metrics import (
+    chunk_regret,
+    classification_metrics,
+    mean_ci,
+    switches_and_rollbacks,
+)
+from banditops.models.pool import PoolConfig
+from banditops.policies import POLICIES, make_policy
+from banditops.policies.base import check_int
+from banditops.rewards import Reward, make_reward
+from banditops.simulation.cache import PredictionCache, ServingHook, build_prediction_cache
+from banditops.simulation.replay import RunResult, child_seed, replay
+
+__all__ = [
+    "DEFAULT_STRATEGIES",
+    "RESULTS_FORMAT",
+    "SimulationConfig",
+    "StrategySpec",
+    "prepare_cache",
+    "run_replays",
+    "simulate",
+    "summary_rows",
+    "write_results",
+]
+
+logger = logging.getLogger(__name__)
+
+RESULTS_FORMAT = 1
+DEFAULT_STRATEGIES = ("naive", "validation", "ab-test", "epsilon-greedy", "ucb", "thompson")
+METRIC_NAMES = ("accuracy", "precision", "recall", "f1", "balanced_accuracy")
+
+
+@dataclass(frozen=True)
+class StrategySpec:
+    """A strategy to replay: a label (unique in a run), a registry policy, its parameters."""
+
+    label: str
+    policy: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def build(self, seed: int) -> Any:
+        """A fresh policy for replay seed ``seed``."""
+        return make_policy(self.policy, seed=child_seed(seed, self.label), **self.params)
+
+
+@dataclass
+class SimulationConfig:
+    """Everything that defines a simulation run (all of it goes into ``results.json``).
+
+    Parameters
+    ----------
+    dataset : str
+        Registry name (``adult``, ``vehicle-claims``, ``creditcard``, ...).
+    strategies : sequence of str
+        Registry names of the policies to compare.
+    strategy_params : mapping
+        ``{strategy: {param: value}}`` overriding policy defaults.
+    seeds : int
+        Number of replay seeds (``seed``, ``seed + 1``, ...).
+    seed : int
+        First replay seed.
+    chunk_size : int or None
+        Rows per chunk (None: the dataset's default).
+    stream_seed : int
+        Seed of the stream order (adult is a seeded permutation).
+    order_by : str or None
+        Order the stream by this column instead (a drift of its own).
+    label_delay : int
+        Chunks before a chunk's labels land.
+    reward : str or None
+        Reward name (None: the dataset's default); ``reward_params`` its parameters.
+    pool : PoolConfig
+        Model families and retraining schedule.
+    data_dir : str or None
+        Where the dataset files are (else ``BANDITOPS_DATA_DIR``, the cache, a download).
+    """
+
+    dataset: str
+    strategies: Sequence[str] = DEFAULT_STRATEGIES
+    strategy_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    seeds: int = 5
+    seed: int = 0
+    chunk_size: int | None = None
+    stream_seed: int = 0
+    order_by: str | None = None
+    label_delay: int = 0
+    reward: str | None = None
+    reward_params: Mapping[str, Any] = field(default_factory=dict)
+    pool: PoolConfig = field(default_factory=PoolConfig)
+    data_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        check_int("seeds", self.seeds, 1)
+        check_int("seed", self.seed, 0)
+        check_int("stream_seed", self.stream_seed, 0)
+        check_int("label_delay", self.label_delay, 0)
+        if self.chunk_size is not None:
+            check_int("chunk_size", self.chunk_size, 1)
+        if isinstance(self.strategies, str) or not self.strategies:
+            raise ConfigError("strategies must be a non-empty list of names")
+        unknown = [s for s in self.strategies if s not in POLICIES]
+        if unknown:
+            raise ConfigError(
+                f"unknown strategy {unknown[0]!r}; known strategies: {sorted(POLICIES)}"
+            )
+        if len(set(self.strategies)) != len(self.strategies):
+            raise ConfigError(f"strategies must be unique, got {list(self.strategies)}")
+        extra = set(self.strategy_params) - set(self.strategies)
+        if extra:
+            raise ConfigError(
+                f"parameters given for strategies not in the run: {sorted(extra)}"
+            )
+        self.strategies = tuple(self.strategies)
+        # build each policy once now, so a bad parameter fails before any training
+        for spec in self.strategy_specs():
+            spec.build(0)
+
+    def strategy_specs(self) -> list[StrategySpec]:
+        """One spec per strategy, in run order."""
+        return [
+            StrategySpec(name, name, dict(self.strategy_params.get(name, {})))
+            for name in self.strategies
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form."""
+        data = asdict(self)
+        data["strategies"] = list(self.strategies)
+        data["strategy_params"] = {k: dict(v) for k, v in self.strategy_params.items()}
+        data["reward_params"] = dict(self.reward_params)
+        data["pool"]["families"] = list(self.pool.families)
+        return data
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def prepare_cache(
+    config: SimulationConfig,
+    *,
+    progress: Progress | None = None,
+    serving_hook: ServingHook | None = None,
+    transform: Callable[[Any], Any] | None = None,
+    keep_models: bool = False,
+) -> tuple[PredictionCache, Reward]:
+    """Load, order and chunk the dataset and build its prediction cache.
+
+    ``transform(stream) -> stream`` may rewrite the stream first (drift scenarios).
+    """
+    from banditops.data.datasets import load_dataset
+    from banditops.data.stream import make_stream
+
+    dataset = load_dataset(config.dataset, data_dir=config.data_dir)
+    stream = make_stream(
+        dataset, chunk_size=config.chunk_size, seed=config.stream_seed, order_by=config.order_by
+    )
+    if transform is not None:
+        stream = transform(stream)
+    reward_name = config.reward or dataset.spec.default_reward
+    reward = make_reward(reward_name, **dict(config.reward_params))
+    info = {
+        "dataset": config.dataset,
+        "rows": len(stream.y),
+        "chunk_size": int(stream.bounds[1] - stream.bounds[0]),
+        "reward": {"name": reward.name, **reward.params(), "table": reward.table},
+        "positive_rate": float(np.mean(stream.y)),
+    }
+    cache = build_prediction_cache(
+        stream.X,
+        stream.y,
+        stream.bounds,
+        reward=reward,
+        pool=config.pool,
+        label_delay=config.label_delay,
+        serving_hook=serving_hook,
+        keep_models=keep_models,
+        progress=progress,
+        info=info,
+    )
+    return cache, reward
+
+
+def _clean(value: Any) -> Any:
+    """NaN and infinities to None (JSON null), numpy scalars to Python."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _run_summary(cache: PredictionCache, run: RunResult, seed: int) -> dict[str, Any]:
+    sums = cache.chunk_reward_sums()
+    sizes = cache.chunk_sizes()
+    regret = chunk_regret(run.traffic, sums, sizes)
+    served = int(run.traffic.sum())
+    quality = classification_metrics(run.confusion.sum(axis=0))
+    created = np.array([v.created_at for v in cache.versions])
+    switches, rollbacks = switches_and_rollbacks(run.main_arm, created)
+    ids = [v.id for v in cache.versions]
+    return {
+        "seed": seed,
+        "mean_reward": float(run.expected.sum() / served),
+        "realized_reward": float(run.realized.sum() / served),
+        "cumulative_reward": float(run.expected.sum()),
+        "regret": float(regret.sum()),
+        "switches": switches,
+        "rollbacks": rollbacks,
+        "served_rows": served,
+        "feedback_rows": run.feedback_rows,
+        "metrics": quality.values,
+        "undefined": quality.undefined,
+        "chunks": {
+            "reward": (run.expected / sizes).tolist(),
+            "realized_reward": (run.realized / sizes).tolist(),
+            "regret": regret.tolist(),
+            "main_arm": [ids[i] for i in run.main_arm],
+            "traffic": [
+                {ids[v]: int(row[v]) for v in np.flatnonzero(row)} for row in run.traffic
+            ],
+        },
+    }
+
+
+def _aggregate(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
+    def agg(key: str) -> tuple[float, float, float]:
+        return mean_ci([float(r[key]) for r in per_seed])
+
+    mean_reward, lo, hi = agg("mean_reward")
+    regret, rlo, rhi = agg("regret")
+    metrics: dict[str, float] = {}
+    metrics_ci: dict[str, list[float]] = {}
+    undefined: dict[str, str] = {}
+    for name in METRIC_NAMES:
+        values = [r["metrics"][name] for r in per_seed]
+        m, mlo, mhi = mean_ci(values)
+        metrics[name] = m
+        metrics_ci[name] = [mlo, mhi]
+        reasons = {r["undefined"][name] for r in per_seed if name in r["undefined"]}
+        if reasons:
+            undefined[name] = (
+                f"undefined in {sum(name in r['undefined'] for r in per_seed)} of "
+                f"{len(per_seed)} seeds: " + "; ".join(sorted(reasons))
+            )
+    return {
+        "mean_reward": mean_reward,
+        "ci95": [lo, hi],
+        "realized_reward": agg("realized_reward")[0],
+        "cumulative_reward": agg("cumulative_reward")[0],
+        "regret": regret,
+        "regret_ci95": [rlo, rhi],
+        "switches": agg("switches")[0],
+        "rollbacks": agg("rollbacks")[0],
+        "served_rows": int(per_seed[0]["served_rows"]),
+        "metrics": metrics,
+        "metrics_ci95": metrics_ci,
+        "undefined": undefined,
+    }
+
+
+def run_replays(
+    cache: PredictionCache,
+    specs: Sequence[StrategySpec],
+    seeds: Sequence[int],
+    *,
+    label_delay: int = 0,
+    progress: Progress | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Replay every strategy for every seed; per strategy the aggregate and per-seed runs."""
+    out: dict[str, dict[str, Any]] = {}
+    total = len(specs) * len(seeds)
+    done = 0
+    for spec in specs:
+        per_seed = []
+        for seed in seeds:
+            run = replay(cache, spec.build(seed), label_delay=label_delay)
+            per_seed.append(_run_summary(cache, run, seed))
+            done += 1
+            if progress:
+                progress("replay", done, total)
+        out[spec.label] = {
+            "policy": spec.policy,
+            "params": spec.params,
+            **_aggregate(per_seed),
+            "per_seed": per_seed,
+        }
+    return out
+
+
+def simulate(config: SimulationConfig, *, progress: Progress | None = None) -> dict[str, Any]:
+    """Run the main job; returns the results dict (see :func:`write_results`)."""
+    started = time.perf_counter()
+    cache, _ = prepare_cache(config, progress=progress)
+    cache_seconds = time.perf_counter() - started
+    seeds = list(range(config.seed, config.seed + config.seeds))
+    strategies = run_replays(
+        cache, config.strategy_specs(), seeds, label_delay=config.label_delay, progress=progress
+    )
+    results = assemble_results(config.to_dict(), cache, strategies, seeds)
+    results["timing"] = {
+        "cache_seconds": cache_seconds,
+        "replay_seconds": time.perf_counter() - started - cache_seconds,
+    }
+    return results
+
+
+def assemble_results(
+    config: dict[str, Any],
+    cache: PredictionCache,
+    strategies: dict[str, dict[str, Any]],
+    seeds: Sequence[int],
+) -> dict[str, Any]:
+    """The results dict (format :data:`RESULTS_FORMAT`) of replays over one cache."""
+    oracle = cache.oracle_chunk_rewards()
+    sizes = cache.chunk_sizes()
+    scored = cache.n_scored_rows
+    return {
+        "format": RESULTS_FORMAT,
+        "banditops_version": __version__,
+        "dataset": cache.info.get("dataset"),
+        "rows": int(cache.bounds[-1]),
+        "chunks": cache.n_chunks,
+        "scored_chunks": cache.n_scored_chunks,
+        "first_chunk": cache.first_chunk,
+        "scored_rows": scored,
+        "seeds": list(seeds),
+        "config": config,
+        "data": cache.info,
+        "cache_digest": cache.digest(),
+        "oracle": {
+            "mean_reward": float(oracle.sum() / scored),
+            "cumulative_reward": float(oracle.sum()),
+            "chunks": {"reward": (oracle / sizes).tolist()},
+        },
+        "versions": [v.metadata() for v in cache.versions],
+        "live": [[cache.versions[v].id for v in cache.live_versions(k)]
+                 for k in range(cache.n_scored_chunks)],
+        "events": cache.events,
+        "strategies": strategies,
+    }
+
+
+SUMMARY_FIELDS = (
+    "strategy", "mean_reward", "ci95_low", "ci95_high", "regret", "regret_ci95_low",
+    "regret_ci95_high", "switches", "rollbacks", "served_rows", *METRIC_NAMES,
+)
+
+
+def summary_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One flat row per strategy (the columns of ``summary.csv``), oracle last."""
+    rows = []
+    for name, s in results["strategies"].items():
+        rows.append({
+            "strategy": name,
+            "mean_reward": s["mean_reward"],
+            "ci95_low": s["ci95"][0],
+            "ci95_high": s["ci95"][1],
+            "regret": s["regret"],
+            "regret_ci95_low": s["regret_ci95"][0],
+            "regret_ci95_high": s["regret_ci95"][1],
+            "switches": s["switches"],
+            "rollbacks": s["rollbacks"],
+            "served_rows": s["served_rows"],
+            **{m: s["metrics"][m] for m in METRIC_NAMES},
+        })
+    nan = math.nan
+    rows.append({
+        "strategy": "oracle",
+        "mean_reward": results["oracle"]["mean_reward"],
+        "ci95_low": nan, "ci95_high": nan, "regret": 0.0, "regret_ci95_low": nan,
+        "regret_ci95_high": nan, "switches": nan, "rollbacks": nan,
+        "served_rows": results["scored_rows"], **{m: nan for m in METRIC_NAMES},
+    })
+    return rows
+
+
+def summary_json(results: Mapping[str, Any]) -> dict[str, Any]:
+    """The compact summary printed by ``banditops simulate --json``."""
+    return _clean({
+        "dataset": results["dataset"],
+        "rows": results["rows"],
+        "chunks": results["chunks"],
+        "scored_chunks": results["scored_chunks"],
+        "seeds": results["seeds"],
+        "strategies": {
+            name: {
+                key: s[key]
+                for key in ("mean_reward", "ci95", "regret", "regret_ci95", "switches",
+                            "rollbacks", "served_rows", "metrics", "undefined")
+            }
+            for name, s in results["strategies"].items()
+        },
+        "oracle": {"mean_reward": results["oracle"]["mean_reward"]},
+    })
+
+
+def dumps_results(results: Mapping[str, Any]) -> str:
+    """Deterministic JSON text (sorted keys, NaN as null), without the timing block."""
+    body = {k: v for k, v in results.items() if k != "timing"}
+    return json.dumps(_clean(body), sort_keys=True, indent=1, allow_nan=False) + "\n"
+
+
+def write_results(results: Mapping[str, Any], out_dir: str | Path) -> dict[str, Path]:
+    """Write ``results.json`` (byte-identical for the same config and seeds),
+    ``summary.csv`` and ``timing.json`` (wall times and machine, not reproducible)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "results": out / "results.json",
+        "summary": out / "summary.csv",
+        "timing": out / "timing.json",
+    }
+    _atomic_write(paths["results"], dumps_results(results))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=SUMMARY_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in summary_rows(results):
+        writer.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v)
+                         for k, v in row.items()})
+    _atomic_write(paths["summary"], buf.getvalue())
+    timing = dict(results.get("timing", {}))
+    timing["machine"] = {"python": platform.python_version(), "platform": platform.platform()}
+    _atomic_write(paths["timing"], json.dumps(timing, indent=1, sort_keys=True) + "\n")
+    return paths
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
