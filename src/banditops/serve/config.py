@@ -58,7 +58,7 @@ __all__ = [
     "reward_for_label",
 ]
 
-REWARDS = ("accuracy", "cost-sensitive")
+REWARDS = ("accuracy", "cost", "cost-sensitive")  # "cost-sensitive" is an alias of "cost"
 
 
 @dataclass(frozen=True)
@@ -67,12 +67,14 @@ class RewardSpec:
 
     Parameters
     ----------
-    name : {"accuracy", "cost-sensitive"}
-        ``accuracy``: 1 for a correct prediction, else 0. ``cost-sensitive``: a missed
+    name : {"accuracy", "cost", "cost-sensitive"}
+        ``accuracy``: 1 for a correct prediction, else 0. ``cost`` (alias
+        ``cost-sensitive``, as in :class:`banditops.rewards.CostReward`): a missed
         positive (false negative) costs ``cost_ratio``, a false alarm costs 1, a correct
         prediction costs 0; the reward is ``1 - cost / cost_ratio``.
     cost_ratio : float
-        Cost of a missed positive relative to a false alarm (>= 1; default 5).
+        Cost of a missed positive relative to a false alarm (>= 1; default 10, the
+        default of :class:`banditops.rewards.CostReward`).
 
     Examples
     --------
@@ -81,7 +83,7 @@ class RewardSpec:
     """
 
     name: str = "accuracy"
-    cost_ratio: float = 5.0
+    cost_ratio: float = 10.0
 
     def __post_init__(self) -> None:
         if self.name not in REWARDS:
@@ -96,8 +98,8 @@ class RewardSpec:
 def reward_for_label(spec: RewardSpec, *, label: int, prediction: int) -> float:
     """The reward of one served binary prediction once its label is known.
 
-    This is the one place the router maps labels to rewards, so it can be swapped for
-    :mod:`banditops.rewards` without touching anything else.
+    The one place the router maps labels to rewards; it delegates to
+    :mod:`banditops.rewards` (the replay's rewards), so live and offline agree.
 
     Examples
     --------
@@ -110,12 +112,18 @@ def reward_for_label(spec: RewardSpec, *, label: int, prediction: int) -> float:
     >>> reward_for_label(cost, label=1, prediction=0)  # missed positive
     0.0
     """
+    return float(_reward_table(spec)[int(label) * 2 + int(prediction)])
+
+
+def _reward_table(spec: RewardSpec) -> list[float]:
+    from banditops.rewards import make_reward
+
     if spec.name == "accuracy":
-        return 1.0 if int(label) == int(prediction) else 0.0
-    if int(label) == int(prediction):
-        return 1.0
-    cost = spec.cost_ratio if int(label) == 1 else 1.0
-    return 1.0 - cost / spec.cost_ratio
+        reward = make_reward("accuracy")
+    else:
+        reward = make_reward("cost", cost_ratio=spec.cost_ratio)
+    table = reward.table
+    return [table["tn"], table["fp"], table["fn"], table["tp"]]
 
 
 @dataclass(frozen=True)
@@ -238,7 +246,9 @@ def _section(raw: Mapping[str, Any], name: str, allowed: set[str]) -> dict[str, 
         raise ConfigError(f"[{name}] must be a table, got {value!r}")
     unknown = set(value) - allowed
     if unknown:
-        raise ConfigError(f"unknown keys in [{name}]: {sorted(unknown)}; allowed: {sorted(allowed)}")
+        raise ConfigError(
+            f"unknown keys in [{name}]: {sorted(unknown)}; allowed: {sorted(allowed)}"
+        )
     return value
 
 
@@ -285,7 +295,9 @@ def parse_config(raw: Mapping[str, Any], base_dir: Path) -> DeploymentConfig:
     base_dir = Path(base_dir).resolve()
     unknown = set(raw) - _SECTIONS
     if unknown:
-        raise ConfigError(f"unknown top-level keys: {sorted(unknown)}; allowed: {sorted(_SECTIONS)}")
+        raise ConfigError(
+            f"unknown top-level keys: {sorted(unknown)}; allowed: {sorted(_SECTIONS)}"
+        )
     models = raw.get("models")
     if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
         raise ConfigError("models must be a non-empty list of model file paths")
@@ -320,7 +332,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: Path) -> DeploymentConfig:
         raise ConfigError(f"[feedback] timeout_seconds must be a number > 0, got {timeout!r}")
     feedback = FeedbackConfig(
         reward=RewardSpec(
-            feedback_raw.get("reward", "accuracy"), feedback_raw.get("cost_ratio", 5.0)
+            feedback_raw.get("reward", "accuracy"), feedback_raw.get("cost_ratio", 10.0)
         ),
         timeout_seconds=float(timeout),
     )
@@ -354,9 +366,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: Path) -> DeploymentConfig:
             raise ConfigError(f"[security] {key} must be a list of strings")
     security = SecurityConfig(
         token=token,
-        protect_predict=_bool(
-            "[security] protect_predict", sec_raw.get("protect_predict", False)
-        ),
+        protect_predict=_bool("[security] protect_predict", sec_raw.get("protect_predict", False)),
         trusted_dirs=tuple((base_dir / d).resolve() for d in trusted_dirs),
         allow_untrusted=_bool("[security] allow_untrusted", sec_raw.get("allow_untrusted", False)),
         allow_pickle=_bool("[security] allow_pickle", sec_raw.get("allow_pickle", False)),

@@ -17,11 +17,11 @@ __all__ = [
     "ArtifactError",
     "ConflictError",
     "DuplicateFeedbackError",
+    "FeedbackError",
     "LedgerError",
     "NoActiveArmError",
     "PayloadTooLargeError",
     "UnknownDecisionError",
-    "FeedbackError",
 ]
 
 

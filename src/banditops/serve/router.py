@@ -189,7 +189,9 @@ class PolicyReplica:
         """Event ``decide``: ``(positions, probabilities, live arms)`` for ``n`` rows."""
         live = self.live()
         if not live:
-            raise NoActiveArmError("no active arm can serve: every version is retired or quarantined")
+            raise NoActiveArmError(
+                "no active arm can serve: every version is retired or quarantined"
+            )
         self._advance(seq)
         probs = np.asarray(self.policy.probabilities(live), dtype=float)
         positions = np.asarray(self.policy.select(live, n), dtype=np.intp)
@@ -607,7 +609,9 @@ class Router:
             if replica.status[arm_id] == RETIRED:
                 raise ConflictError(f"arm {arm_id!r} is already retired")
             if [a.id for a in replica.live()] == [arm_id]:
-                raise ConflictError(f"arm {arm_id!r} is the last active arm; register another first")
+                raise ConflictError(
+                    f"arm {arm_id!r} is the last active arm; register another first"
+                )
             self._status_change(conn, seq, replica, arm_id, RETIRED, reason, "admin")
 
         self._transaction(body)
@@ -664,10 +668,7 @@ class Router:
                         raise DataError(f"row {i}: column {col!r} must be a string, got {value!r}")
                     data[col].append(value)
         return pd.DataFrame(
-            {
-                c: pd.Series(v, dtype="float64" if columns[c] else object)
-                for c, v in data.items()
-            },
+            {c: pd.Series(v, dtype="float64" if columns[c] else object) for c, v in data.items()},
             index=pd.RangeIndex(len(rows)),
         )
 
@@ -677,7 +678,9 @@ class Router:
         if n == 0:
             raise DataError("a prediction request needs at least one row")
         if n > self.config.limits.max_rows:
-            raise PayloadTooLargeError(f"at most {self.config.limits.max_rows} rows per request, got {n}")
+            raise PayloadTooLargeError(
+                f"at most {self.config.limits.max_rows} rows per request, got {n}"
+            )
         hashes = [
             hashlib.sha256(json.dumps(r, sort_keys=True, default=str).encode()).hexdigest()
             for r in rows
@@ -805,7 +808,9 @@ class Router:
                     if isinstance(label, bool) or label not in (0, 1):
                         raise FeedbackError(f"decision {decision_id}: label must be 0 or 1")
                     reward = reward_for_label(
-                        self.config.feedback.reward, label=int(label), prediction=decision.prediction
+                        self.config.feedback.reward,
+                        label=int(label),
+                        prediction=decision.prediction,
                     )
                 else:
                     reward = item["reward"]
@@ -848,9 +853,7 @@ class Router:
                         reward_sum=arms_table.c.reward_sum + float(sum(rewards)),
                     )
                 )
-            LedgerStore.append_event(
-                conn, seq, "feedback", payload={"count": len(records)}, at=now
-            )
+            LedgerStore.append_event(conn, seq, "feedback", payload={"count": len(records)}, at=now)
             new_events = replica.learn(updates, seq=seq)
             for item in new_events:
                 arm_id = _event_field(item, "arm_id", "arm", "version")
