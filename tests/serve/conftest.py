@@ -235,3 +235,21 @@ def server_factory() -> Iterator:
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The session's throwaway PostgreSQL (fails the test, loudly, if it cannot start)."""
+    from pgserver import PostgresServer
+
+    try:
+        server = PostgresServer(free_port()).start()
+    except Exception as exc:  # never skip: the PostgreSQL tests must run for real
+        pytest.fail(f"could not start a throwaway PostgreSQL server: {exc}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    return postgres_server.new_database()
