@@ -66,6 +66,12 @@ class Reward:
         """Reward of each outcome: ``{"tn", "fp", "fn", "tp"}``."""
         return dict(zip(("tn", "fp", "fn", "tp"), self._table.tolist(), strict=True))
 
+    @property
+    def bayes_threshold(self) -> float:
+        """Probability above which a positive decision has the higher expected reward."""
+        tn, fp, fn, tp = self._table
+        return float((tn - fp) / ((tn - fp) + (tp - fn)))
+
     def __call__(self, y_true: Any, y_pred: Any) -> np.ndarray:
         """Per-row rewards for labels ``y_true`` and decisions ``y_pred`` (both 0/1).
 

@@ -49,15 +49,28 @@ import copy
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
 from banditops.errors import ConfigError, FeedbackError, UnknownArmError
 
-__all__ = ["Arm", "ArmStats", "BasePolicy", "check_range", "check_int", "validate_rewards"]
+__all__ = [
+    "Arm",
+    "ArmStats",
+    "BasePolicy",
+    "Policy",
+    "SeedLike",
+    "check_int",
+    "check_range",
+    "even_shares",
+    "split_traffic",
+    "validate_rewards",
+    "validation_scores",
+]
 
 SeedLike = int | np.random.SeedSequence | None
+PolicyT = TypeVar("PolicyT", bound="BasePolicy")
 
 
 @dataclass(frozen=True)
@@ -214,11 +227,19 @@ def validate_rewards(rewards: Any) -> np.ndarray:
     >>> validate_rewards([0.2, float("nan")])
     Traceback (most recent call last):
     ...
-    banditops.errors.FeedbackError: reward at position 1 is nan; rewards must be finite numbers in [0, 1]
+    banditops.errors.FeedbackError: reward at position 1 is nan, not a finite number in [0, 1]
     """
     if isinstance(rewards, (str, bytes)):
         raise FeedbackError(f"rewards must be numbers in [0, 1], got {rewards!r}")
-    arr = np.asarray(rewards)
+    if isinstance(rewards, (bool, np.bool_)) or (
+        isinstance(rewards, (list, tuple)) and any(isinstance(r, (bool, np.bool_)) for r in rewards)
+    ):
+        # numpy silently turns [1, True] into [1, 1]; a boolean is not a reward
+        raise FeedbackError(f"rewards must be numbers in [0, 1], not booleans, got {rewards!r}")
+    try:
+        arr = np.asarray(rewards)
+    except (TypeError, ValueError) as exc:
+        raise FeedbackError(f"rewards must be a flat sequence of numbers in [0, 1]: {exc}") from exc
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.ndim != 1:
@@ -232,9 +253,63 @@ def validate_rewards(rewards: Any) -> np.ndarray:
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raise FeedbackError(
-            f"reward at position {pos} is {float(arr[pos])!r}; rewards must be finite numbers in [0, 1]"
+            f"reward at position {pos} is {float(arr[pos])!r}, not a finite number in [0, 1]"
         )
     return arr
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """What the replay engine and the router need of a policy (see the module docstring).
+
+    :class:`BasePolicy` subclasses satisfy it, and so do wrappers such as the guardrail,
+    which hold another policy instead of deriving from one.
+
+    Examples
+    --------
+    >>> from banditops.policies.base import BasePolicy, Policy
+    >>> class Uniform(BasePolicy):
+    ...     name = "uniform-example"
+    ...     def _probabilities(self, arms):
+    ...         return np.ones(len(arms))
+    >>> isinstance(Uniform(), Policy)
+    True
+    """
+
+    @property
+    def name(self) -> str:
+        """Registry name."""
+        ...
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether decisions depend on a random generator."""
+        ...
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether the policy learns from live reward."""
+        ...
+
+    def select(self, arms: Sequence[Arm], n: int) -> np.ndarray:
+        """Arm of each of ``n`` rows, as positions into ``arms``."""
+        ...
+
+    def probabilities(self, arms: Sequence[Arm]) -> np.ndarray:
+        """Traffic share of each arm for the next row; consumes no randomness."""
+        ...
+
+    def update(self, arm_id: str, rewards: Any) -> None:
+        """Learn from the rewards of rows ``arm_id`` served."""
+        ...
+
+    def params(self) -> dict[str, Any]:
+        """Hyperparameters as given."""
+        ...
+
+    def state(self) -> dict[str, Any]:
+        """Full JSON-able state."""
+        ...
 
 
 class BasePolicy:
@@ -386,16 +461,21 @@ class BasePolicy:
             "params": self.params(),
             "rng": self._rng.bit_generator.state,
             "stats": {arm: s.to_dict() for arm, s in self._stats.items()},
-            "learned": self._learned_state(),
+            "learned": copy.deepcopy(self._learned_state()),
         }
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> BasePolicy:
+    def from_state(cls: type[PolicyT], state: Mapping[str, Any]) -> PolicyT:
         """Rebuild a policy from :meth:`state`; its next decisions equal the original's."""
+        if not isinstance(state, Mapping):
+            raise ConfigError(f"a policy state must be a dict, got {type(state).__name__}")
         if state.get("policy") != cls.name:
             raise ConfigError(
                 f"state is of policy {state.get('policy')!r}, cannot load it into {cls.name!r}"
             )
+        missing = [key for key in ("params", "rng", "stats") if key not in state]
+        if missing:
+            raise ConfigError(f"policy state lacks {missing}; was it made by state()?")
         policy = cls(**state["params"])
         policy._rng.bit_generator.state = copy.deepcopy(dict(state["rng"]))
         policy._stats = {arm: ArmStats.from_dict(s) for arm, s in state["stats"].items()}
@@ -423,9 +503,9 @@ def split_traffic(shares: np.ndarray, n: int) -> np.ndarray:
         order = np.argsort(-(exact - counts), kind="stable")
         counts[order[:rest]] += 1
     # interleave: row i goes to the arm whose cumulative quota it falls in, spread evenly
-    positions = np.concatenate(
-        [(np.arange(c) + 0.5) / c for c in counts if c > 0]
-    ) if n else np.zeros(0)
+    positions = (
+        np.concatenate([(np.arange(c) + 0.5) / c for c in counts if c > 0]) if n else np.zeros(0)
+    )
     labels = np.repeat(np.arange(len(shares)), counts)
     return labels[np.argsort(positions, kind="stable")]
 
@@ -433,3 +513,30 @@ def split_traffic(shares: np.ndarray, n: int) -> np.ndarray:
 def unique_ids(arms: Iterable[Arm]) -> list[str]:
     """Arm ids in order (helper for subclasses)."""
     return [a.id for a in arms]
+
+
+def even_shares(best: np.ndarray) -> np.ndarray:
+    """Split traffic evenly among the arms flagged in the boolean mask ``best``.
+
+    Examples
+    --------
+    >>> even_shares(np.array([True, False, True])).tolist()
+    [0.5, 0.0, 0.5]
+    """
+    best = np.asarray(best, dtype=bool)
+    return best / best.sum()
+
+
+def validation_scores(arms: Sequence[Arm]) -> np.ndarray:
+    """Validation scores as floats, with a missing (``None`` or NaN) score as ``-inf``.
+
+    Examples
+    --------
+    >>> validation_scores([Arm("a", validation_score=0.7), Arm("b")]).tolist()
+    [0.7, -inf]
+    """
+    scores = np.array(
+        [-math.inf if a.validation_score is None else float(a.validation_score) for a in arms]
+    )
+    scores[np.isnan(scores)] = -math.inf
+    return scores
