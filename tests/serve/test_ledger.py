@@ -149,3 +149,28 @@ def test_guardrail_quarantines_live_and_rebuild_agrees(tmp_path, models_dir, adu
         rebuild_replica(config, policy_factory=factory).state()
     )
     router.close()
+
+
+def test_real_guardrail_rolls_back_live(tmp_path, models_dir, adult):
+    """The project's Guardrail around epsilon-greedy, on real adult rows.
+
+    (Thompson sampling alone starves the broken version after a handful of rows, so
+    the guardrail never gets ``min_samples`` of it; a heavily exploring policy does.)
+    """
+    X, y = adult
+    extra = "\n[guardrail]\nmin_samples = 30\n"
+    path = write_config(
+        tmp_path, models_dir, extra, policy="epsilon-greedy", params="epsilon = 0.5"
+    )
+    config = load_config(path)
+    router = Router(config)  # the real registry
+    drive(router, X, y, chunks=40, size=25, delay=0)
+    view = router.arms()
+    arms = {a["id"]: a for a in view["arms"]}
+    assert arms["logreg@3"]["status"] == "quarantined", arms["logreg@3"]
+    assert arms["logreg@3"]["status_reason"]
+    quarantine = [e for e in view["events"] if e["kind"] == "status"]
+    assert quarantine[0]["arm"] == "logreg@3" and quarantine[0]["source"] == "guardrail"
+    json.dumps(view, allow_nan=False)  # what the HTTP reply needs
+    assert canonical(router.state()) == canonical(rebuild_replica(config).state())
+    router.close()

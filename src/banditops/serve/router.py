@@ -139,6 +139,21 @@ def _event_field(item: Any, *names: str) -> Any:
     return None
 
 
+def _json_safe(value: Any) -> Any:
+    """JSON-able copy with non-finite floats as None (events end up in HTTP replies)."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    return str(value)
+
+
 def _digest(arm_ids: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(arm_ids).encode()).hexdigest()
 
@@ -156,6 +171,7 @@ class PolicyReplica:
         self.arms: dict[str, Arm] = {}
         self.status: dict[str, str] = {}
         self.guard_seen = 0
+        self.guard_pending: list[Any] = []
 
     def _advance(self, seq: int) -> None:
         if seq != self.seq + 1:
@@ -195,17 +211,25 @@ class PolicyReplica:
         self._advance(seq)
         probs = np.asarray(self.policy.probabilities(live), dtype=float)
         positions = np.asarray(self.policy.select(live, n), dtype=np.intp)
+        self._collect_guard_events()
         return positions, probs, live
 
-    def learn(self, updates: Sequence[tuple[str, Sequence[float]]], *, seq: int) -> list[Any]:
-        """Event ``feedback``: ``policy.update`` per (arm, rewards); new guardrail events."""
+    def _collect_guard_events(self) -> None:
+        events = _guardrail_events(self.policy)
+        self.guard_pending.extend(events[self.guard_seen :])
+        self.guard_seen = len(events)
+
+    def drain_guard_events(self) -> list[Any]:
+        """Guardrail events raised by the last applied events (quarantines, fallbacks)."""
+        pending, self.guard_pending = self.guard_pending, []
+        return pending
+
+    def learn(self, updates: Sequence[tuple[str, Sequence[float]]], *, seq: int) -> None:
+        """Event ``feedback``: one ``policy.update`` per (arm, rewards)."""
         self._advance(seq)
         for arm_id, rewards in updates:
             self.policy.update(arm_id, np.asarray(rewards, dtype=float))
-        events = _guardrail_events(self.policy)
-        new = events[self.guard_seen :]
-        self.guard_seen = len(events)
-        return new
+        self._collect_guard_events()
 
     def state(self) -> dict[str, Any]:
         """JSON-able state: the rebuilt-equals-live comparison is on this dict."""
@@ -306,10 +330,11 @@ def apply_events(
                     )
             elif ev.kind == "feedback":
                 replica.learn(group_updates(feedback.get(seq, [])), seq=seq)
-            elif ev.kind == "censor":
+            elif ev.kind in ("censor", "guardrail"):
                 replica.skip(seq=seq)
             else:
                 raise LedgerError(f"event {seq} has unknown kind {ev.kind!r}")
+            replica.drain_guard_events()  # reproduced; the ledger already holds them
 
 
 def rebuild_replica(
@@ -600,6 +625,31 @@ class Router:
         replica.set_status(arm_id, status, seq=seq)
         return seq
 
+    def _guardrail_event(
+        self, conn: Connection, seq: int, replica: PolicyReplica, item: Any
+    ) -> int:
+        """Mirror one guardrail event in the ledger: a quarantine changes the arm's status,
+        other events (fallback, fallback-ended, ...) are recorded as they are."""
+        kind = _event_field(item, "kind") or "quarantine"
+        arm_id = _event_field(item, "arm_id", "arm", "version")
+        reason = str(_event_field(item, "reason") or f"guardrail {kind}")
+        known = arm_id is not None and arm_id in replica.arms
+        if kind == "quarantine" and known and replica.status[arm_id] == ACTIVE:
+            return self._status_change(
+                conn, seq, replica, str(arm_id), QUARANTINED, reason, "guardrail"
+            )
+        seq += 1
+        payload = _json_safe(dict(item) if isinstance(item, Mapping) else {"event": str(item)})
+        LedgerStore.append_event(
+            conn,
+            seq,
+            "guardrail",
+            arm_id=str(arm_id) if known else None,
+            payload={"event": payload, "reason": reason, "source": "guardrail"},
+        )
+        replica.skip(seq=seq)
+        return seq
+
     def retire(self, arm_id: str, *, reason: str = "retired by an operator") -> dict[str, Any]:
         """Retire an arm for good (it never serves again)."""
 
@@ -733,6 +783,8 @@ class Router:
                 payload={"n": n, "live": [a.id for a in live], "digest": _digest(served)},
                 at=now,
             )
+            for item in replica.drain_guard_events():
+                seq = self._guardrail_event(conn, seq, replica, item)
             return [
                 {
                     "prediction": int(predictions[i]),
@@ -854,17 +906,9 @@ class Router:
                     )
                 )
             LedgerStore.append_event(conn, seq, "feedback", payload={"count": len(records)}, at=now)
-            new_events = replica.learn(updates, seq=seq)
-            for item in new_events:
-                arm_id = _event_field(item, "arm_id", "arm", "version")
-                if arm_id is None or arm_id not in replica.arms:
-                    continue
-                if replica.status[arm_id] != ACTIVE:
-                    continue
-                reason = _event_field(item, "reason") or "guardrail quarantine"
-                seq = self._status_change(
-                    conn, seq, replica, str(arm_id), QUARANTINED, str(reason), "guardrail"
-                )
+            replica.learn(updates, seq=seq)
+            for item in replica.drain_guard_events():
+                seq = self._guardrail_event(conn, seq, replica, item)
             return [
                 {"decision_id": d, "arm": a, "reward": r, "status": "accepted"}
                 for d, a, r, _ in records
@@ -917,7 +961,7 @@ class Router:
             rows = conn.execute(select(arms_table).order_by(arms_table.c.registered_seq)).all()
             events = conn.execute(
                 select(events_table)
-                .where(events_table.c.kind.in_(["status", "register"]))
+                .where(events_table.c.kind.in_(["status", "register", "guardrail"]))
                 .order_by(events_table.c.seq.desc())
                 .limit(events_limit)
             ).all()
