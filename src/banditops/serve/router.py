@@ -706,7 +706,7 @@ class Router:
                     raise DataError(f"row {i}: missing feature column {col!r} (null is allowed)")
                 value = row[col]
                 if value is None:
-                    data[col].append(np.nan if numeric else None)
+                    data[col].append(np.nan)  # as pandas reads a missing value
                 elif numeric:
                     if isinstance(value, bool) or not isinstance(value, (int, float)):
                         raise DataError(f"row {i}: column {col!r} must be a number, got {value!r}")
