@@ -64,8 +64,7 @@ class _Progress:
 
             bar = self.bars.get(phase)
             if bar is None:
-                bar = self.bars[phase] = tqdm(total=total, desc=phase, file=sys.stderr,
-                                              leave=False)
+                bar = self.bars[phase] = tqdm(total=total, desc=phase, file=sys.stderr, leave=False)
             bar.update(done - bar.n)
             if done >= total:
                 bar.close()
@@ -89,15 +88,25 @@ def render_table(results: dict[str, Any]) -> str:
     from banditops.simulation.simulate import summary_rows
 
     cols = [
-        ("strategy", "strategy"), ("mean_reward", "reward"), ("ci95", "95% CI"),
-        ("regret", "regret"), ("switches", "switches"), ("rollbacks", "rollbacks"),
-        ("accuracy", "acc"), ("precision", "prec"), ("recall", "recall"), ("f1", "f1"),
+        ("strategy", "strategy"),
+        ("mean_reward", "reward"),
+        ("ci95", "95% CI"),
+        ("regret", "regret"),
+        ("switches", "switches"),
+        ("rollbacks", "rollbacks"),
+        ("accuracy", "acc"),
+        ("precision", "prec"),
+        ("recall", "recall"),
+        ("f1", "f1"),
         ("balanced_accuracy", "bal.acc"),
     ]
     body = []
     for row in summary_rows(results):
-        ci = ("" if math.isnan(row["ci95_low"]) else
-              f"[{row['ci95_low']:.4f}, {row['ci95_high']:.4f}]")
+        ci = (
+            ""
+            if math.isnan(row["ci95_low"])
+            else f"[{row['ci95_low']:.4f}, {row['ci95_high']:.4f}]"
+        )
         cells = {**row, "ci95": ci}
         line = []
         for key, _ in cols:
@@ -113,16 +122,25 @@ def render_table(results: dict[str, Any]) -> str:
         body.append(line)
     header = [h for _, h in cols]
     widths = [max(len(header[i]), *(len(r[i]) for r in body)) for i in range(len(cols))]
-    lines = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w)
-                       for i, (h, w) in enumerate(zip(header, widths, strict=True)))]
+    lines = [
+        "  ".join(
+            h.ljust(w) if i == 0 else h.rjust(w)
+            for i, (h, w) in enumerate(zip(header, widths, strict=True))
+        )
+    ]
     lines.append("  ".join("-" * w for w in widths))
     for r in body:
-        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                               for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+        lines.append(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
     data = results["data"]
     reward = data["reward"]
     reward_txt = reward["name"] + (
-        f" (cost_ratio={reward['cost_ratio']})" if "cost_ratio" in reward else "")
+        f" (cost_ratio={reward['cost_ratio']})" if "cost_ratio" in reward else ""
+    )
     head = (
         f"{results['dataset']}: {results['rows']} rows, {results['chunks']} chunks of "
         f"{data['chunk_size']} ({results['scored_chunks']} scored), {len(results['versions'])} "
@@ -143,19 +161,21 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     strategies = (
         [s.strip() for s in args.strategies.split(",") if s.strip()]
-        if args.strategies else list(DEFAULT_STRATEGIES)
+        if args.strategies
+        else list(DEFAULT_STRATEGIES)
     )
     params: dict[str, dict[str, Any]] = {}
     for text in args.param or []:
         strategy, key, value = parse_param(text)
         params.setdefault(strategy, {})[key] = value
-    pool_kwargs: dict[str, Any] = {
+    pool_args = {
         "warmup_chunks": args.warmup_chunks,
         "retrain_every": args.retrain_every,
         "train_window": args.train_window,
         "max_arms": args.max_arms,
         "seed": args.model_seed,
     }
+    pool_kwargs: dict[str, Any] = {k: v for k, v in pool_args.items() if v is not None}
     if args.families:
         pool_kwargs["families"] = tuple(f.strip() for f in args.families.split(","))
     reward_params = {"cost_ratio": args.cost_ratio} if args.cost_ratio is not None else {}
@@ -189,6 +209,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``banditops`` command."""
+    from banditops.models.pool import PoolConfig
+
     parser = argparse.ArgumentParser(
         prog="banditops",
         description="Multi-armed bandits that decide which model version serves traffic.",
@@ -203,32 +225,53 @@ def build_parser() -> argparse.ArgumentParser:
         description="Replay a real dataset, chunk by chunk, through a pool of retrained model "
         "versions and compare deployment strategies over seeds.",
     )
-    sim.add_argument("--dataset", required=True,
-                     help="adult | vehicle-claims | creditcard | elec2")
+    sim.add_argument("--dataset", required=True, help="adult | vehicle-claims | creditcard | elec2")
     sim.add_argument("--strategies", help="comma-separated policy names (default: the six)")
-    sim.add_argument("--param", action="append", metavar="STRATEGY.KEY=VALUE",
-                     help="a policy hyperparameter, e.g. epsilon-greedy.epsilon=0.05 (repeatable)")
+    sim.add_argument(
+        "--param",
+        action="append",
+        metavar="STRATEGY.KEY=VALUE",
+        help="a policy hyperparameter, e.g. epsilon-greedy.epsilon=0.05 (repeatable)",
+    )
     sim.add_argument("--seeds", type=int, default=5, help="number of replay seeds (default 5)")
     sim.add_argument("--seed", type=int, default=0, help="first replay seed (default 0)")
     sim.add_argument("--chunk-size", type=int, help="rows per chunk (default: per dataset)")
-    sim.add_argument("--warmup-chunks", type=int, default=3,
-                     help="chunks that train the first release, not scored (default 3)")
-    sim.add_argument("--retrain-every", type=int, default=5,
-                     help="chunks between releases (default 5)")
-    sim.add_argument("--train-window", type=int, default=5,
-                     help="labelled chunks each release trains on (default 5)")
-    sim.add_argument("--max-arms", type=int, default=8,
-                     help="most versions live at once; oldest retire (default 8)")
+    pool = PoolConfig()
+    sim.add_argument(
+        "--warmup-chunks",
+        type=int,
+        help=f"chunks that train the first release, not scored (default {pool.warmup_chunks})",
+    )
+    sim.add_argument(
+        "--retrain-every", type=int, help=f"chunks between releases (default {pool.retrain_every})"
+    )
+    sim.add_argument(
+        "--train-window",
+        type=int,
+        help=f"labelled chunks each release trains on (default {pool.train_window})",
+    )
+    sim.add_argument(
+        "--max-arms",
+        type=int,
+        help=f"most versions live at once; oldest retire (default {pool.max_arms})",
+    )
     sim.add_argument("--families", help="comma-separated model families (default: all four)")
-    sim.add_argument("--model-seed", type=int, default=0, help="seed of models and splits")
-    sim.add_argument("--label-delay", type=int, default=0,
-                     help="chunks before feedback lands (default 0)")
-    sim.add_argument("--reward", choices=["accuracy", "cost"],
-                     help="reward (default: the dataset's)")
-    sim.add_argument("--cost-ratio", type=float,
-                     help="cost reward: missed positive / false alarm (default 10)")
-    sim.add_argument("--stream-seed", type=int, default=0,
-                     help="seed of the stream order (adult is a seeded permutation)")
+    sim.add_argument("--model-seed", type=int, help="seed of models and splits (default 0)")
+    sim.add_argument(
+        "--label-delay", type=int, default=0, help="chunks before feedback lands (default 0)"
+    )
+    sim.add_argument(
+        "--reward", choices=["accuracy", "cost"], help="reward (default: the dataset's)"
+    )
+    sim.add_argument(
+        "--cost-ratio", type=float, help="cost reward: missed positive / false alarm (default 10)"
+    )
+    sim.add_argument(
+        "--stream-seed",
+        type=int,
+        default=0,
+        help="seed of the stream order (adult is a seeded permutation)",
+    )
     sim.add_argument("--order-by", help="order the stream by this column instead")
     sim.add_argument("--data-dir", help="directory holding the dataset files")
     sim.add_argument("--out", help="output directory (default results/DATASET)")

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 __all__ = [
     "BanditOpsError",
+    "ChecksumError",
     "ConfigError",
     "DataError",
     "DatasetNotFoundError",
-    "ChecksumError",
     "FeedbackError",
-    "UnknownArmError",
     "ResultsError",
+    "UnknownArmError",
 ]
 
 

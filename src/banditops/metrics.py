@@ -78,8 +78,9 @@ def classification_metrics(confusion: np.ndarray) -> ClassificationMetrics:
     specificity = ratio(tn, tn + fp, "specificity", "no negative labels among the served rows")
     if math.isnan(precision) or math.isnan(recall):
         f1 = nan
-        undefined["f1"] = ("precision is undefined" if math.isnan(precision)
-                           else "recall is undefined")
+        undefined["f1"] = (
+            "precision is undefined" if math.isnan(precision) else "recall is undefined"
+        )
     elif precision + recall == 0:
         f1 = nan
         undefined["f1"] = "precision and recall are both 0"

@@ -36,8 +36,9 @@ def synthetic(n=1200, positive_rate=0.5, seed=0):
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_every_family_learns_and_tolerates_unseen_levels(family):
     X, y = synthetic()
-    version = train_version(family, X, y, reward=make_reward("accuracy"), created_at=4,
-                            train_window=(0, 4), seed=0)
+    version = train_version(
+        family, X, y, reward=make_reward("accuracy"), created_at=4, train_window=(0, 4), seed=0
+    )
     assert version.id == f"{family}@4"
     assert version.validation_score > 0.7
     assert version.n_validation == 300 and version.n_train == 900
@@ -53,8 +54,9 @@ def test_validation_slice_is_the_most_recent_part_of_the_window():
     X, y = synthetic(n=400)
     y_flipped = y.copy()
     y_flipped[300:] = 1 - y_flipped[300:]  # the last quarter contradicts the rest
-    version = train_version("logreg", X, y_flipped, reward=make_reward("accuracy"),
-                            created_at=1, train_window=(0, 1))
+    version = train_version(
+        "logreg", X, y_flipped, reward=make_reward("accuracy"), created_at=1, train_window=(0, 1)
+    )
     # trained on the first 300 rows, scored on the contradicting last 100
     assert version.validation_score < 0.3
 
@@ -87,18 +89,32 @@ def test_tune_threshold_matches_brute_force():
 def test_a_window_without_both_classes_cannot_train():
     X, _ = synthetic(n=200)
     with pytest.raises(DataError, match="0 positives"):
-        train_version("logreg", X, np.zeros(200, dtype=np.int8),
-                      reward=make_reward("accuracy"), created_at=3, train_window=(0, 3))
+        train_version(
+            "logreg",
+            X,
+            np.zeros(200, dtype=np.int8),
+            reward=make_reward("accuracy"),
+            created_at=3,
+            train_window=(0, 3),
+        )
 
 
 def test_release_schedule_respects_label_delay():
     config = PoolConfig(warmup_chunks=2, retrain_every=3, train_window=4)
     releases = release_chunks(config, 12, label_delay=0)
-    assert [(r.chunk, r.window) for r in releases] == [(2, (0, 2)), (5, (1, 5)), (8, (4, 8)),
-                                                         (11, (7, 11))]
+    assert [(r.chunk, r.window) for r in releases] == [
+        (2, (0, 2)),
+        (5, (1, 5)),
+        (8, (4, 8)),
+        (11, (7, 11)),
+    ]
     delayed = release_chunks(config, 12, label_delay=2)
-    assert [(r.chunk, r.window) for r in delayed] == [(2, (0, 2)), (5, (0, 3)), (8, (2, 6)),
-                                                        (11, (5, 9))]
+    assert [(r.chunk, r.window) for r in delayed] == [
+        (2, (0, 2)),
+        (5, (0, 3)),
+        (8, (2, 6)),
+        (11, (5, 9)),
+    ]
     # a release never trains on a chunk whose labels have not landed
     for r in delayed[1:]:
         assert r.window[1] <= r.chunk - 2

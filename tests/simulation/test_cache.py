@@ -9,8 +9,9 @@ from banditops.models.pool import PoolConfig
 from banditops.rewards import make_reward
 from banditops.simulation.cache import PredictionCache, build_prediction_cache
 
-POOL = PoolConfig(families=("logreg", "naive-bayes"), warmup_chunks=2, retrain_every=2,
-                  train_window=3, max_arms=3)
+POOL = PoolConfig(
+    families=("logreg", "naive-bayes"), warmup_chunks=2, retrain_every=2, train_window=3, max_arms=3
+)
 
 
 def stream(n=1500, seed=0):
@@ -26,8 +27,12 @@ def test_cache_shapes_live_sets_and_rewards():
     cache = build_prediction_cache(X, y, bounds, reward=reward, pool=POOL)
     assert cache.n_chunks == 10 and cache.first_chunk == 2 and cache.n_scored_chunks == 8
     assert cache.n_scored_rows == 1200
-    assert [v.id for v in cache.versions][:4] == ["logreg@2", "naive-bayes@2", "logreg@4",
-                                                   "naive-bayes@4"]
+    assert [v.id for v in cache.versions][:4] == [
+        "logreg@2",
+        "naive-bayes@2",
+        "logreg@4",
+        "naive-bayes@4",
+    ]
     assert cache.live.sum(axis=1).max() <= POOL.max_arms
     for v in range(len(cache.versions)):
         chunks = np.flatnonzero(cache.live[:, v])
@@ -38,8 +43,7 @@ def test_cache_shapes_live_sets_and_rewards():
             if cache.live[k, v]:
                 pred = cache.predictions[v, rows]
                 assert set(np.unique(pred)) <= {0, 1}
-                np.testing.assert_array_equal(cache.rewards[v, rows],
-                                              reward(cache.y[rows], pred))
+                np.testing.assert_array_equal(cache.rewards[v, rows], reward(cache.y[rows], pred))
             else:
                 assert (cache.predictions[v, rows] == -1).all()
                 assert np.isnan(cache.rewards[v, rows]).all()
@@ -61,15 +65,17 @@ def test_each_version_predicts_its_rows_once_through_the_serving_hook():
             X_rows = X_rows.assign(x=X_rows["x"] * -1.0)  # a broken serving input
         return X_rows
 
-    cache = build_prediction_cache(X, y, bounds, reward=make_reward("accuracy"), pool=POOL,
-                                   serving_hook=hook)
+    cache = build_prediction_cache(
+        X, y, bounds, reward=make_reward("accuracy"), pool=POOL, serving_hook=hook
+    )
     assert len(calls) == len(cache.versions)
     assert len({c[0] for c in calls}) == len(calls)
-    live_rows = {v.id: int(cache.chunk_sizes()[cache.live[:, i]].sum())
-                 for i, v in enumerate(cache.versions)}
+    live_rows = {
+        v.id: int(cache.chunk_sizes()[cache.live[:, i]].sum()) for i, v in enumerate(cache.versions)
+    }
     assert {c[0]: c[1] for c in calls} == live_rows
-    broken = [i for i, v in enumerate(cache.versions) if v.id == "logreg@4"][0]
-    healthy = [i for i, v in enumerate(cache.versions) if v.id == "logreg@2"][0]
+    broken = next(i for i, v in enumerate(cache.versions) if v.id == "logreg@4")
+    healthy = next(i for i, v in enumerate(cache.versions) if v.id == "logreg@2")
     assert np.nanmean(cache.rewards[broken]) < 0.5 < np.nanmean(cache.rewards[healthy])
 
 
@@ -87,8 +93,9 @@ def test_single_class_window_skips_the_release_and_keeps_serving():
 
 def test_save_and_load_round_trip(tmp_path):
     X, y, bounds = stream()
-    cache = build_prediction_cache(X, y, bounds, reward=make_reward("accuracy"), pool=POOL,
-                                   info={"dataset": "synthetic"})
+    cache = build_prediction_cache(
+        X, y, bounds, reward=make_reward("accuracy"), pool=POOL, info={"dataset": "synthetic"}
+    )
     path = cache.save(tmp_path / "cache.npz")
     loaded = PredictionCache.load(path)
     assert loaded.digest() == cache.digest()
@@ -103,8 +110,9 @@ def test_models_are_detached_unless_kept():
     X, y, bounds = stream()
     cache = build_prediction_cache(X, y, bounds, reward=make_reward("accuracy"), pool=POOL)
     assert all(v.pipeline is None for v in cache.versions)
-    kept = build_prediction_cache(X, y, bounds, reward=make_reward("accuracy"), pool=POOL,
-                                  keep_models=True)
+    kept = build_prediction_cache(
+        X, y, bounds, reward=make_reward("accuracy"), pool=POOL, keep_models=True
+    )
     v = kept.versions[0]
     rows = kept.chunk_slice(0)
     np.testing.assert_array_equal(v.predict(X.iloc[300:450]), kept.predictions[0, rows])

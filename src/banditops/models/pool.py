@@ -84,11 +84,13 @@ THRESHOLD_FOLDS = 3
 
 @contextlib.contextmanager
 def _expected_warnings() -> Iterator[None]:
-    """Silence the one warning that is expected here: quantile binning of a zero-inflated
-    numeric (e.g. capital-gain) merges empty bins, which is what naive Bayes wants."""
+    """Silence the two warnings that are expected here, by message: quantile binning of a
+    zero-inflated numeric (e.g. capital-gain) merges empty bins, and a numeric that is
+    constant over a training window (e.g. Year) gets a single bin; both are what naive
+    Bayes wants."""
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Bins whose width are too small",
-                                category=UserWarning)
+        for message in ("Bins whose width are too small", "Feature .* is constant"):
+            warnings.filterwarnings("ignore", message=message, category=UserWarning)
         yield
 
 
@@ -141,8 +143,12 @@ def _naive_bayes(X: pd.DataFrame, seed: int) -> Pipeline:
     binned = make_pipeline(
         SimpleImputer(strategy="median"),
         KBinsDiscretizer(
-            n_bins=10, encode="onehot-dense", strategy="quantile",
-            quantile_method="averaged_inverted_cdf", subsample=None, random_state=seed,
+            n_bins=10,
+            encode="onehot-dense",
+            strategy="quantile",
+            quantile_method="averaged_inverted_cdf",
+            subsample=None,
+            random_state=seed,
         ),
     )
     features = ColumnTransformer(
@@ -294,7 +300,7 @@ def train_version(
         threshold is tuned by 3-fold cross-validation), or the validation slice is empty.
     """
     y = np.asarray(y)
-    cut = int(round(len(y) * (1.0 - validation_fraction)))
+    cut = round(len(y) * (1.0 - validation_fraction))
     X_fit, X_val, y_fit, y_val = X.iloc[:cut], X.iloc[cut:], y[:cut], y[cut:]
     need = 2 if reward.symmetric else THRESHOLD_FOLDS
     counts = np.bincount(y_fit.astype(np.intp), minlength=2)
@@ -310,9 +316,7 @@ def train_version(
     else:
         folds = StratifiedKFold(n_splits=THRESHOLD_FOLDS, shuffle=True, random_state=seed)
         with _expected_warnings():
-            oof = cross_val_predict(
-                pipeline, X_fit, y_fit, cv=folds, method="predict_proba"
-            )[:, 1]
+            oof = cross_val_predict(pipeline, X_fit, y_fit, cv=folds, method="predict_proba")[:, 1]
         threshold, _ = tune_threshold(oof, np.asarray(y_fit), reward)
     with _expected_warnings():
         pipeline.fit(X_fit, y_fit)
@@ -382,8 +386,9 @@ class PoolConfig:
         check_int("retrain_every", self.retrain_every, 1)
         check_int("train_window", self.train_window, 1)
         check_int("max_arms", self.max_arms, 1)
-        check_range("validation_fraction", self.validation_fraction, 0, 1, low_open=True,
-                    high_open=True)
+        check_range(
+            "validation_fraction", self.validation_fraction, 0, 1, low_open=True, high_open=True
+        )
         check_int("seed", self.seed, 0)
 
 
@@ -429,9 +434,10 @@ def retire_over_cap(live: Sequence[ModelVersion], max_arms: int) -> list[ModelVe
 
     Examples
     --------
-    >>> vs = [ModelVersion("a", t, (0, 1), 0.5, s, 1, 1, []) for t, s in [(0, .9), (5, .7), (5, .8)]]
+    >>> specs = [("a", 0, 0.9), ("a", 5, 0.7), ("b", 5, 0.8)]
+    >>> vs = [ModelVersion(fam, t, (0, 1), 0.5, s, 1, 1, []) for fam, t, s in specs]
     >>> [v.id for v in retire_over_cap(vs, 2)]
-    ['a@5', 'a@5']
+    ['a@5', 'b@5']
     """
     order = sorted(live, key=lambda v: (v.created_at, v.validation_score), reverse=True)
     keep = set(map(id, order[:max_arms]))

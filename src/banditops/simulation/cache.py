@@ -21,7 +21,7 @@ Examples
 >>> cache.n_chunks, cache.first_chunk, [v.id for v in cache.versions]
 (6, 2, ['logreg@2', 'naive-bayes@2', 'logreg@4', 'naive-bayes@4'])
 >>> cache.live.astype(int).tolist()  # chunks 2..5 x versions
-[[1, 1, 0, 0], [1, 1, 0, 0], [1, 0, 1, 1], [1, 0, 1, 1]]
+[[1, 1, 0, 0], [1, 1, 0, 0], [0, 1, 1, 1], [0, 1, 1, 1]]
 """
 
 from __future__ import annotations
@@ -146,8 +146,9 @@ class PredictionCache:
         meta = {
             "format": CACHE_FORMAT,
             "first_chunk": self.first_chunk,
-            "versions": [v.metadata() | {"feature_columns": v.feature_columns}
-                         for v in self.versions],
+            "versions": [
+                v.metadata() | {"feature_columns": v.feature_columns} for v in self.versions
+            ],
             "events": self.events,
             "info": self.info,
         }
@@ -293,16 +294,23 @@ def build_prediction_cache(
                         seed=pool.seed,
                     )
                 except DataError as exc:
-                    events.append({"chunk": t, "event": "skipped", "family": fam,
-                                   "reason": str(exc)})
+                    events.append(
+                        {"chunk": t, "event": "skipped", "family": fam, "reason": str(exc)}
+                    )
                     logger.warning("release at chunk %d: %s skipped: %s", t, fam, exc)
                     fits += 1
                     continue
                 versions.append(version)
                 new.append(len(versions) - 1)
-                events.append({"chunk": t, "event": "released", "version": version.id,
-                               "validation_score": version.validation_score,
-                               "threshold": version.threshold})
+                events.append(
+                    {
+                        "chunk": t,
+                        "event": "released",
+                        "version": version.id,
+                        "validation_score": version.validation_score,
+                        "threshold": version.threshold,
+                    }
+                )
                 fits += 1
                 if progress:
                     progress("train", fits, total_fits)
@@ -312,8 +320,14 @@ def build_prediction_cache(
                 kept_ids = {id(v) for v in kept}
                 for i in candidates:
                     if id(versions[i]) not in kept_ids and i in current:
-                        events.append({"chunk": t, "event": "retired",
-                                       "version": versions[i].id, "reason": "max_arms"})
+                        events.append(
+                            {
+                                "chunk": t,
+                                "event": "retired",
+                                "version": versions[i].id,
+                                "reason": "max_arms",
+                            }
+                        )
                 current = [i for i in candidates if id(versions[i]) in kept_ids]
         if not current:
             raise DataError(

@@ -41,6 +41,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+
 import numpy as np
 
 from banditops.policies.base import BasePolicy, check_int
@@ -185,4 +186,3 @@ def toy_cache() -> PredictionCache:
         rewards=rewards,
         info={"dataset": "toy"},
     )
-

@@ -16,7 +16,7 @@ Examples
 --------
 >>> config = SimulationConfig(dataset="adult", seeds=2)
 >>> config.strategy_specs()[0]
-StrategySpec(label='naive', policy='naive', params={})
+StrategySpec(label='naive', policy='naive', params={}, guardrail=None)
 """
 
 from __future__ import annotations
@@ -71,15 +71,22 @@ METRIC_NAMES = ("accuracy", "precision", "recall", "f1", "balanced_accuracy")
 
 @dataclass(frozen=True)
 class StrategySpec:
-    """A strategy to replay: a label (unique in a run), a registry policy, its parameters."""
+    """A strategy to replay: a label (unique in a run), a registry policy, its parameters,
+    and optionally the guardrail's parameters (``None``: no guardrail)."""
 
     label: str
     policy: str
     params: dict[str, Any] = field(default_factory=dict)
+    guardrail: dict[str, Any] | None = None
 
     def build(self, seed: int) -> Any:
         """A fresh policy for replay seed ``seed``."""
-        return make_policy(self.policy, seed=child_seed(seed, self.label), **self.params)
+        policy = make_policy(self.policy, seed=child_seed(seed, self.label), **self.params)
+        if self.guardrail is not None:
+            from banditops.policies.guardrail import Guardrail
+
+            policy = Guardrail(policy, **self.guardrail)
+        return policy
 
 
 @dataclass
@@ -146,9 +153,7 @@ class SimulationConfig:
             raise ConfigError(f"strategies must be unique, got {list(self.strategies)}")
         extra = set(self.strategy_params) - set(self.strategies)
         if extra:
-            raise ConfigError(
-                f"parameters given for strategies not in the run: {sorted(extra)}"
-            )
+            raise ConfigError(f"parameters given for strategies not in the run: {sorted(extra)}")
         self.strategies = tuple(self.strategies)
         # build each policy once now, so a bad parameter fails before any training
         for spec in self.strategy_specs():
@@ -258,9 +263,7 @@ def _run_summary(cache: PredictionCache, run: RunResult, seed: int) -> dict[str,
             "realized_reward": (run.realized / sizes).tolist(),
             "regret": regret.tolist(),
             "main_arm": [ids[i] for i in run.main_arm],
-            "traffic": [
-                {ids[v]: int(row[v]) for v in np.flatnonzero(row)} for row in run.traffic
-            ],
+            "traffic": [{ids[v]: int(row[v]) for v in np.flatnonzero(row)} for row in run.traffic],
         },
     }
 
@@ -376,16 +379,27 @@ def assemble_results(
             "chunks": {"reward": (oracle / sizes).tolist()},
         },
         "versions": [v.metadata() for v in cache.versions],
-        "live": [[cache.versions[v].id for v in cache.live_versions(k)]
-                 for k in range(cache.n_scored_chunks)],
+        "live": [
+            [cache.versions[v].id for v in cache.live_versions(k)]
+            for k in range(cache.n_scored_chunks)
+        ],
         "events": cache.events,
         "strategies": strategies,
     }
 
 
 SUMMARY_FIELDS = (
-    "strategy", "mean_reward", "ci95_low", "ci95_high", "regret", "regret_ci95_low",
-    "regret_ci95_high", "switches", "rollbacks", "served_rows", *METRIC_NAMES,
+    "strategy",
+    "mean_reward",
+    "ci95_low",
+    "ci95_high",
+    "regret",
+    "regret_ci95_low",
+    "regret_ci95_high",
+    "switches",
+    "rollbacks",
+    "served_rows",
+    *METRIC_NAMES,
 )
 
 
@@ -393,48 +407,69 @@ def summary_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One flat row per strategy (the columns of ``summary.csv``), oracle last."""
     rows = []
     for name, s in results["strategies"].items():
-        rows.append({
-            "strategy": name,
-            "mean_reward": s["mean_reward"],
-            "ci95_low": s["ci95"][0],
-            "ci95_high": s["ci95"][1],
-            "regret": s["regret"],
-            "regret_ci95_low": s["regret_ci95"][0],
-            "regret_ci95_high": s["regret_ci95"][1],
-            "switches": s["switches"],
-            "rollbacks": s["rollbacks"],
-            "served_rows": s["served_rows"],
-            **{m: s["metrics"][m] for m in METRIC_NAMES},
-        })
+        rows.append(
+            {
+                "strategy": name,
+                "mean_reward": s["mean_reward"],
+                "ci95_low": s["ci95"][0],
+                "ci95_high": s["ci95"][1],
+                "regret": s["regret"],
+                "regret_ci95_low": s["regret_ci95"][0],
+                "regret_ci95_high": s["regret_ci95"][1],
+                "switches": s["switches"],
+                "rollbacks": s["rollbacks"],
+                "served_rows": s["served_rows"],
+                **{m: s["metrics"][m] for m in METRIC_NAMES},
+            }
+        )
     nan = math.nan
-    rows.append({
-        "strategy": "oracle",
-        "mean_reward": results["oracle"]["mean_reward"],
-        "ci95_low": nan, "ci95_high": nan, "regret": 0.0, "regret_ci95_low": nan,
-        "regret_ci95_high": nan, "switches": nan, "rollbacks": nan,
-        "served_rows": results["scored_rows"], **{m: nan for m in METRIC_NAMES},
-    })
+    rows.append(
+        {
+            "strategy": "oracle",
+            "mean_reward": results["oracle"]["mean_reward"],
+            "ci95_low": nan,
+            "ci95_high": nan,
+            "regret": 0.0,
+            "regret_ci95_low": nan,
+            "regret_ci95_high": nan,
+            "switches": nan,
+            "rollbacks": nan,
+            "served_rows": results["scored_rows"],
+            **{m: nan for m in METRIC_NAMES},
+        }
+    )
     return rows
 
 
 def summary_json(results: Mapping[str, Any]) -> dict[str, Any]:
     """The compact summary printed by ``banditops simulate --json``."""
-    return _clean({
-        "dataset": results["dataset"],
-        "rows": results["rows"],
-        "chunks": results["chunks"],
-        "scored_chunks": results["scored_chunks"],
-        "seeds": results["seeds"],
-        "strategies": {
-            name: {
-                key: s[key]
-                for key in ("mean_reward", "ci95", "regret", "regret_ci95", "switches",
-                            "rollbacks", "served_rows", "metrics", "undefined")
-            }
-            for name, s in results["strategies"].items()
-        },
-        "oracle": {"mean_reward": results["oracle"]["mean_reward"]},
-    })
+    return _clean(
+        {
+            "dataset": results["dataset"],
+            "rows": results["rows"],
+            "chunks": results["chunks"],
+            "scored_chunks": results["scored_chunks"],
+            "seeds": results["seeds"],
+            "strategies": {
+                name: {
+                    key: s[key]
+                    for key in (
+                        "mean_reward",
+                        "ci95",
+                        "regret",
+                        "regret_ci95",
+                        "switches",
+                        "rollbacks",
+                        "served_rows",
+                        "metrics",
+                        "undefined",
+                    )
+                }
+                for name, s in results["strategies"].items()
+            },
+            "oracle": {"mean_reward": results["oracle"]["mean_reward"]},
+        }
+    )
 
 
 def dumps_results(results: Mapping[str, Any]) -> str:
@@ -458,8 +493,9 @@ def write_results(results: Mapping[str, Any], out_dir: str | Path) -> dict[str, 
     writer = csv.DictWriter(buf, fieldnames=SUMMARY_FIELDS, lineterminator="\n")
     writer.writeheader()
     for row in summary_rows(results):
-        writer.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v)
-                         for k, v in row.items()})
+        writer.writerow(
+            {k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        )
     _atomic_write(paths["summary"], buf.getvalue())
     timing = dict(results.get("timing", {}))
     timing["machine"] = {"python": platform.python_version(), "platform": platform.platform()}
