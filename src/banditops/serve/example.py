@@ -48,7 +48,7 @@ def build_example_models(
             export_model(
                 version,
                 out / f"{version.id}.skops",
-                feature_dtypes=X.dtypes.astype(str).to_dict(),
+                feature_dtypes={str(k): v for k, v in X.dtypes.astype(str).items()},
                 dataset="adult",
                 reward="accuracy",
             )

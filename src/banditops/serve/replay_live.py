@@ -58,7 +58,7 @@ def _json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     rows = frame.to_dict(orient="records")
     return [
         {
-            k: (None if v is None or (isinstance(v, float) and np.isnan(v)) else v)
+            str(k): (None if v is None or (isinstance(v, float) and np.isnan(v)) else v)
             for k, v in r.items()
         }
         for r in rows

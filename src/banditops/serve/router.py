@@ -70,7 +70,8 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from banditops.errors import ConfigError, DataError, FeedbackError, UnknownArmError
-from banditops.policies.base import Arm, BasePolicy
+from banditops.policies import Guardrail, make_policy
+from banditops.policies.base import Arm, Policy
 from banditops.serve.artifacts import LoadedModel, load_model
 from banditops.serve.config import DeploymentConfig, reward_for_label
 from banditops.serve.exceptions import (
@@ -93,35 +94,27 @@ __all__ = ["PolicyReplica", "Router", "build_policy", "rebuild_replica"]
 
 log = logging.getLogger("banditops.serve")
 
-PolicyFactory = Callable[[DeploymentConfig], BasePolicy]
+PolicyFactory = Callable[[DeploymentConfig], Policy]
 
 ACTIVE, QUARANTINED, RETIRED = "active", "quarantined", "retired"
 STATUSES = (ACTIVE, QUARANTINED, RETIRED)
 
 
-def build_policy(config: DeploymentConfig) -> BasePolicy:
+def build_policy(config: DeploymentConfig) -> Policy:
     """The configured policy from the registry, wrapped in the guardrail if configured.
 
     Raises
     ------
     ConfigError
-        Unknown policy name, invalid parameters, or a guardrail that is not available.
+        Unknown policy name or invalid parameters.
     """
-    try:
-        from banditops.policies import make_policy
-    except ImportError as exc:  # pragma: no cover - only before the registry exists
-        raise ConfigError(f"the policy registry is not available: {exc}") from None
     policy = make_policy(config.policy.name, seed=config.seed, **dict(config.policy.params))
-    if config.guardrail is not None:
-        try:
-            from banditops.policies.guardrail import Guardrail
-        except ImportError as exc:  # pragma: no cover
-            raise ConfigError(f"[guardrail] is configured but not available: {exc}") from None
-        policy = Guardrail(policy, **dict(config.guardrail.params))
-    return policy
+    if config.guardrail is None:
+        return policy
+    return Guardrail(policy, **dict(config.guardrail.params))
 
 
-def _restore(fresh: BasePolicy, state: Mapping[str, Any]) -> BasePolicy:
+def _restore(fresh: Policy, state: Mapping[str, Any]) -> Policy:
     return type(fresh).from_state(copy.deepcopy(dict(state)))
 
 
@@ -165,7 +158,7 @@ class PolicyReplica:
     a replica never skips or re-applies an event.
     """
 
-    def __init__(self, policy: BasePolicy) -> None:
+    def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self.seq = 0
         self.arms: dict[str, Arm] = {}
@@ -250,7 +243,7 @@ class PolicyReplica:
         }
 
     @classmethod
-    def from_state(cls, fresh: BasePolicy, state: Mapping[str, Any]) -> PolicyReplica:
+    def from_state(cls, fresh: Policy, state: Mapping[str, Any]) -> PolicyReplica:
         """Inverse of :meth:`state`; ``fresh`` is a newly built policy of the same config."""
         replica = cls(_restore(fresh, state["policy"]))
         replica.seq = int(state["seq"])
@@ -965,7 +958,7 @@ class Router:
                 .order_by(events_table.c.seq.desc())
                 .limit(events_limit)
             ).all()
-            pending = dict(
+            pending: dict[Any, Any] = dict(
                 conn.execute(
                     select(decisions_table.c.arm_id, func.count())
                     .where(decisions_table.c.status == "pending")

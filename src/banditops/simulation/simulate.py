@@ -59,6 +59,7 @@ __all__ = [
     "run_replays",
     "simulate",
     "summary_rows",
+    "train_replay_version",
     "write_results",
 ]
 
@@ -222,6 +223,52 @@ def prepare_cache(
         info=info,
     )
     return cache, reward
+
+
+def train_replay_version(config: SimulationConfig, version_id: str) -> tuple[Any, Any]:
+    """Train exactly the version ``FAMILY@CHUNK`` the replay of ``config`` creates.
+
+    Only that version's release is trained (same stream, window, reward and seed as in
+    the prediction cache), so its decisions equal the cached ones. Returns the
+    :class:`~banditops.models.pool.ModelVersion` (pipeline attached) and the feature
+    dtypes of the stream.
+    """
+    from banditops.data.datasets import load_dataset
+    from banditops.data.stream import make_stream
+    from banditops.models.pool import release_chunks, train_version
+
+    family, sep, chunk_text = version_id.rpartition("@")
+    if not sep or not chunk_text.isdigit() or family not in config.pool.families:
+        raise ConfigError(
+            f"version must be FAMILY@CHUNK with FAMILY one of {list(config.pool.families)}, "
+            f"got {version_id!r}"
+        )
+    dataset = load_dataset(config.dataset, data_dir=config.data_dir)
+    stream = make_stream(
+        dataset, chunk_size=config.chunk_size, seed=config.stream_seed, order_by=config.order_by
+    )
+    releases = {
+        r.chunk: r for r in release_chunks(config.pool, stream.n_chunks, config.label_delay)
+    }
+    chunk = int(chunk_text)
+    if chunk not in releases:
+        raise ConfigError(
+            f"the replay releases versions at chunks {sorted(releases)}, not at {chunk}"
+        )
+    window = releases[chunk].window
+    rows = slice(int(stream.bounds[window[0]]), int(stream.bounds[window[1]]))
+    reward = make_reward(config.reward or dataset.spec.default_reward, **dict(config.reward_params))
+    version = train_version(
+        family,
+        stream.X.iloc[rows],
+        stream.y[rows],
+        reward=reward,
+        created_at=chunk,
+        train_window=window,
+        validation_fraction=config.pool.validation_fraction,
+        seed=config.pool.seed,
+    )
+    return version, stream.X.dtypes
 
 
 def _clean(value: Any) -> Any:
