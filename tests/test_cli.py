@@ -144,3 +144,19 @@ def test_parse_param():
     assert parse_param("ab-test.max_test_rows=null") == ("ab-test", "max_test_rows", None)
     with pytest.raises(ConfigError):
         parse_param("epsilon=0.1")
+
+
+def test_strategies_and_datasets_listings(capsys, tmp_path):
+    from banditops.data.datasets import DATASETS
+    from banditops.policies import POLICIES
+
+    assert main(["strategies"]) == 0
+    out = capsys.readouterr().out
+    for name in POLICIES:
+        assert name in out
+    assert "epsilon=0.1" in out and "c=1.0" in out
+    assert main(["datasets", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for name in DATASETS:
+        assert name in out
+    assert f"searched, in order: {tmp_path}" in out

@@ -291,6 +291,34 @@ def _cmd_replay_live(args: argparse.Namespace) -> int:
     return 0 if result["identical"] else 1
 
 
+def _cmd_strategies(args: argparse.Namespace) -> int:
+    import inspect
+
+    from banditops.policies import POLICIES, accepted_params
+
+    for name, cls in POLICIES.items():
+        params = accepted_params(name)
+        listed = ", ".join(f"{k}={v!r}" for k, v in params.items()) or "no parameters"
+        summary = (inspect.getdoc(cls) or "").split("\n", 1)[0]
+        print(f"{name:16s} {summary}\n{'':16s} {listed}")
+    return 0
+
+
+def _cmd_datasets(args: argparse.Namespace) -> int:
+    from banditops.data.datasets import DATASETS, search_dirs
+
+    for name, spec in DATASETS.items():
+        files = ", ".join(f.name for f in spec.files)
+        print(f"{name:15s} {spec.description}")
+        print(
+            f"{'':15s} files: {files} (folder {spec.folder}/); default reward "
+            f"{spec.default_reward}, chunk size {spec.default_chunk_size}; licence: "
+            f"{spec.licence}"
+        )
+    print("searched, in order: " + ", ".join(str(d) for d in search_dirs(args.data_dir)))
+    return 0
+
+
 def _add_serve_parsers(sub: Any) -> None:
     serve = sub.add_parser(
         "serve",
@@ -420,6 +448,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--json", action="store_true", help="print the summary as JSON")
     sim.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     sim.set_defaults(func=_cmd_simulate)
+    strategies = sub.add_parser("strategies", help="list the policies and their parameters")
+    strategies.set_defaults(func=_cmd_strategies)
+    datasets = sub.add_parser("datasets", help="list the datasets and where they are looked for")
+    datasets.add_argument("--data-dir", help="a directory to search first")
+    datasets.set_defaults(func=_cmd_datasets)
     _add_serve_parsers(sub)
     return parser
 
