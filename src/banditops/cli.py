@@ -207,6 +207,148 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from banditops.serve import run
+
+    run(args.config, host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
+    return 0
+
+
+def _cmd_export_model(args: argparse.Namespace) -> int:
+    if args.example:
+        from banditops.serve.example import build_example_models
+
+        for path in build_example_models(args.example, data_dir=args.data_dir, rows=args.rows):
+            print(path)
+        return 0
+    if not (args.dataset and args.version and args.out):
+        raise ConfigError("export-model needs --dataset, --version and --out (or --example DIR)")
+    from banditops.models.pool import PoolConfig
+    from banditops.serve.artifacts import export_model
+    from banditops.simulation.simulate import SimulationConfig, train_replay_version
+
+    pool_args = {
+        "warmup_chunks": args.warmup_chunks,
+        "retrain_every": args.retrain_every,
+        "train_window": args.train_window,
+        "seed": args.model_seed,
+    }
+    config = SimulationConfig(
+        dataset=args.dataset,
+        strategies=["naive"],
+        chunk_size=args.chunk_size,
+        stream_seed=args.stream_seed,
+        label_delay=args.label_delay,
+        reward=args.reward,
+        reward_params={"cost_ratio": args.cost_ratio} if args.cost_ratio is not None else {},
+        pool=PoolConfig(**{k: v for k, v in pool_args.items() if v is not None}),
+        data_dir=args.data_dir,
+    )
+    version, dtypes = train_replay_version(config, args.version)
+    reward = config.reward or ("cost" if args.cost_ratio is not None else None)
+    from banditops.data.datasets import DATASETS
+
+    path = export_model(
+        version,
+        args.out,
+        feature_dtypes={str(k): v for k, v in dtypes.astype(str).items()},
+        dataset=args.dataset,
+        reward=reward or DATASETS[args.dataset].default_reward,
+    )
+    print(path)
+    return 0
+
+
+def _cmd_replay_live(args: argparse.Namespace) -> int:
+    import os
+
+    from banditops.serve.replay_live import replay_live_check
+
+    token = os.environ.get(args.token_env) if args.token_env else None
+    result = replay_live_check(
+        args.config,
+        args.url,
+        dataset=args.dataset,
+        data_dir=args.data_dir,
+        stream_seed=args.stream_seed,
+        chunk_size=args.chunk_size,
+        label_delay=args.label_delay,
+        n_chunks=args.chunks,
+        token=token,
+    )
+    if args.json:
+        print(json.dumps(result, indent=1, sort_keys=True))
+    else:
+        verdict = "identical" if result["identical"] else "DIFFERENT"
+        print(
+            f"live vs offline ({result['policy']}, seed {result['seed']}, {result['dataset']}, "
+            f"{result['chunks']} chunks of {result['chunk_size']}, label delay "
+            f"{result['label_delay']}): {verdict}; {result['mismatched_rows']} of "
+            f"{result['rows']} rows differ"
+        )
+        print(f"traffic live:    {result['traffic_live']}")
+        print(f"traffic offline: {result['traffic_offline']}")
+    return 0 if result["identical"] else 1
+
+
+def _add_serve_parsers(sub: Any) -> None:
+    serve = sub.add_parser(
+        "serve",
+        help="run the live router (FastAPI on uvicorn)",
+        description="Serve bandit-routed predictions with delayed feedback "
+        "and durable state; see docs/serving.md.",
+    )
+    serve.add_argument("--config", required=True, help="deployment TOML file")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn workers (default 1)")
+    serve.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
+    serve.set_defaults(func=_cmd_serve)
+
+    export = sub.add_parser(
+        "export-model",
+        help="write a replay-trained model version to a file the router loads",
+        description="Train the version FAMILY@CHUNK exactly as the replay of --dataset creates "
+        "it, and write PATH.skops with its JSON sidecar; or, with --example DIR, the example "
+        "deployment's three adult versions.",
+    )
+    export.add_argument("--example", metavar="DIR", help="write the example models into DIR")
+    export.add_argument("--rows", type=int, default=8000, help="--example: training rows")
+    export.add_argument("--dataset", help="dataset of the replay")
+    export.add_argument("--version", help="FAMILY@CHUNK, e.g. logreg@8")
+    export.add_argument("--out", help="output model file (PATH.skops)")
+    export.add_argument("--data-dir", help="directory holding the dataset files")
+    export.add_argument("--chunk-size", type=int, help="rows per chunk (default: per dataset)")
+    export.add_argument("--stream-seed", type=int, default=0, help="seed of the stream order")
+    export.add_argument("--warmup-chunks", type=int, help="chunks of the first release")
+    export.add_argument("--retrain-every", type=int, help="chunks between releases")
+    export.add_argument("--train-window", type=int, help="labelled chunks a release trains on")
+    export.add_argument("--model-seed", type=int, help="seed of models and splits")
+    export.add_argument("--label-delay", type=int, default=0, help="chunks before labels land")
+    export.add_argument("--reward", choices=["accuracy", "cost"], help="reward of the replay")
+    export.add_argument("--cost-ratio", type=float, help="cost reward: miss / false alarm")
+    export.set_defaults(func=_cmd_export_model)
+
+    live = sub.add_parser(
+        "replay-live",
+        help="stream a real dataset through a running router and compare with the replay",
+        description="Predict, then send feedback after the label delay, against a router that "
+        "started on a fresh ledger with --config; compare its decisions with the offline "
+        "replay of the same policy and seed. Exit 0 when identical.",
+    )
+    live.add_argument("--config", required=True, help="the deployment TOML the router runs")
+    live.add_argument("--url", required=True, help="router base URL, e.g. http://127.0.0.1:8000")
+    live.add_argument("--dataset", default="adult", help="dataset to stream (default adult)")
+    live.add_argument("--data-dir", help="directory holding the dataset files")
+    live.add_argument("--stream-seed", type=int, default=0, help="seed of the stream order")
+    live.add_argument("--chunk-size", type=int, default=100, help="rows per chunk (default 100)")
+    live.add_argument("--label-delay", type=int, default=1, help="chunks before feedback")
+    live.add_argument("--chunks", type=int, default=20, help="chunks to stream (default 20)")
+    live.add_argument("--token-env", help="environment variable holding the bearer token")
+    live.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    live.set_defaults(func=_cmd_replay_live)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``banditops`` command."""
     from banditops.models.pool import PoolConfig
@@ -278,6 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--json", action="store_true", help="print the summary as JSON")
     sim.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     sim.set_defaults(func=_cmd_simulate)
+    _add_serve_parsers(sub)
     _add_experiment_commands(sub)
     return parser
 

@@ -84,12 +84,13 @@ THRESHOLD_FOLDS = 3
 
 @contextlib.contextmanager
 def _expected_warnings() -> Iterator[None]:
-    """Silence the one warning that is expected here: quantile binning of a zero-inflated
-    numeric (e.g. capital-gain) merges empty bins, which is what naive Bayes wants."""
+    """Silence the two warnings that are expected here, by message: quantile binning of a
+    zero-inflated numeric (e.g. capital-gain) merges empty bins, and a numeric that is
+    constant over a training window (e.g. Year) gets a single bin; both are what naive
+    Bayes wants."""
     with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message="Bins whose width are too small", category=UserWarning
-        )
+        for message in ("Bins whose width are too small", "Feature .* is constant"):
+            warnings.filterwarnings("ignore", message=message, category=UserWarning)
         yield
 
 
