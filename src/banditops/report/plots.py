@@ -92,7 +92,8 @@ def _style() -> Iterator[None]:
 
     with matplotlib.rc_context():
         matplotlib.rcdefaults()
-        matplotlib.rcParams.update(STYLE)
+        params: Any = matplotlib.rcParams
+        params.update(STYLE)
         yield
 
 
@@ -399,7 +400,7 @@ def arm_timeline(results: Mapping[str, Any], seed_index: int = 0) -> bytes:
         ax.set_xlim(x[0] - 0.6, x[-1] + 0.6)
         ax.set_xlabel(_chunk_label(results))
         ax.set_title(_title(results, f"Version serving each chunk (seed {seed})"))
-        handles = [Patch(facecolor=c, label=f) for f, c in base.items()]
+        handles: list[Any] = [Patch(facecolor=c, label=f) for f, c in base.items()]
         handles.append(Patch(facecolor="#DDDDDD", label="lighter: alternate generation"))
         handles.append(
             Line2D([], [], marker="v", color="#C00000", linestyle="none", label="rollback")
@@ -456,6 +457,7 @@ def traffic_share(results: Mapping[str, Any], columns: int = 2) -> bytes:
         for j in range(len(labels), rows * columns):
             axes[j // columns][j % columns].set_visible(False)
         handles = [Patch(facecolor=c, label=f) for f, c in base.items()]
+        handles.append(Patch(facecolor="#DDDDDD", label="lighter: alternate generation"))
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
         fig.suptitle(
             _title(results, f"Traffic share by version (mean over {len(runs)} seeds)"),

@@ -94,6 +94,8 @@ def fmt_ci(mean: Any, ci: Sequence[Any] | None, digits: int = 4) -> str:
     '0.8123 [0.8000, 0.8200]'
     >>> fmt_ci(12.5, [None, None], 1)
     '12.5'
+    >>> fmt_ci(0.5, [0.5, 0.5])  # every seed gave the same value
+    '0.5000 (±0)'
     >>> fmt_ci(None, None)
     'n/a'
     """
@@ -104,7 +106,10 @@ def fmt_ci(mean: Any, ci: Sequence[Any] | None, digits: int = 4) -> str:
     if ci is not None and len(ci) == 2:
         lo, hi = _num(ci[0]), _num(ci[1])
         if not (math.isnan(lo) or math.isnan(hi)):
-            text += f" [{lo:.{digits}f}, {hi:.{digits}f}]"
+            if f"{lo:.{digits}f}" == f"{hi:.{digits}f}" == text:
+                text += " (±0)"
+            else:
+                text += f" [{lo:.{digits}f}, {hi:.{digits}f}]"
     return text
 
 
@@ -162,6 +167,13 @@ def _metric_table(
                 bold |= {(r, c + 1) for r, m in enumerate(means) if m[c] == best}
         if oracle is not None:
             rows.append(["oracle"] + [oracle(groups[n]) for n in names])
+            for key, text in (("never_flag", "never flag"), ("always_flag", "always flag")):
+                values = [groups[n].get("baselines", {}).get(key) for n in names]
+                if any(v is not None for v in values):
+                    rows.append(
+                        [f"baseline: {text}"]
+                        + ["" if v is None else f"{v:.4f}" for v in values]
+                    )
         tables.append(Table(title + suffix, ["strategy", *headers], rows, bold, note))
     return tables
 
@@ -174,8 +186,10 @@ def reward_table(groups: Mapping[str, Mapping[str, Any]]) -> list[Table]:
         lambda e: (e["mean_reward"], e.get("ci95")),
         higher_is_better=True,
         oracle=lambda r: f"{r['oracle']['mean_reward']:.4f}",
-        note="Best mean per column in bold. Oracle: the best live version of each chunk in "
-        "hindsight (an upper bound no strategy can know in advance).",
+        note="Best mean per column in bold; (±0): every seed gave the same value (a "
+        "deterministic strategy). Oracle: the best live version of each chunk in hindsight "
+        "(an upper bound no strategy can know in advance). Baselines: always deciding "
+        "negative / positive, with no model.",
     )
 
 
