@@ -16,7 +16,7 @@ Examples
 >>> table.header
 ['strategy', 'toy']
 >>> print(table.markdown().splitlines()[2])
-| always-a | 0.6000 [0.6000, 0.6000] |
+| always-a | 0.6000 (±0) |
 """
 
 from __future__ import annotations
