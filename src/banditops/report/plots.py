@@ -167,30 +167,35 @@ def release_chunks(results: Mapping[str, Any]) -> list[int]:
 def drift_points(results: Mapping[str, Any]) -> list[tuple[int, str]]:
     """Drift points as ``(stream chunk, label)``, from the results when they carry them.
 
-    Reads ``results["drift_points"]`` or ``results["drift"]`` (a list of dicts with a
-    ``chunk`` or ``start`` and a ``name``, ``kind`` or ``scenario``), else falls back on the
-    scenario strings of an experiment (``"skew:start=10"``). Empty when there is no drift.
+    Reads the recorded ``data.drift_points`` (stream chunks; named after the scenarios in
+    ``data.drift``), else falls back on the scenario strings of an experiment
+    (``"skew:start=10"``). Empty when there is no drift.
 
     Examples
     --------
     >>> drift_points({"experiment": {"drift": ["prior:start=20,rate=0.2"]}})
     [(20, 'prior')]
-    >>> drift_points({"drift_points": [{"chunk": 7, "name": "skew"}]})
+    >>> drift_points({"data": {"drift_points": [7], "drift": [{"name": "skew"}]}})
     [(7, 'skew')]
     >>> drift_points({})
     []
     """
     points: list[tuple[int, str]] = []
-    for key in ("drift_points", "drift"):
-        raw = results.get(key)
-        if isinstance(raw, list) and raw and all(isinstance(p, Mapping) for p in raw):
-            for p in raw:
+    data = results.get("data", {})
+    recorded = data.get("drift_points", results.get("drift_points"))
+    if isinstance(recorded, list) and recorded:
+        described = data.get("drift") or results.get("drift") or []
+        names = [str(d.get("name", "drift")) for d in described if isinstance(d, Mapping)]
+        label = ", ".join(dict.fromkeys(names)) or "drift"
+        for p in recorded:
+            if isinstance(p, Mapping):
                 chunk = p.get("chunk", p.get("start"))
-                label = p.get("name", p.get("kind", p.get("scenario", "drift")))
                 if isinstance(chunk, (int, float)):
-                    points.append((int(chunk), str(label)))
-            if points:
-                return sorted(set(points))
+                    points.append((int(chunk), str(p.get("name", label))))
+            elif isinstance(p, (int, float)):
+                points.append((int(p), label))
+        if points:
+            return sorted(set(points))
     for text in results.get("experiment", {}).get("drift", []):
         name, _, rest = str(text).partition(":")
         match = re.search(r"(?:^|,)\s*start\s*=\s*(\d+)", rest)

@@ -171,8 +171,7 @@ def _metric_table(
                 values = [groups[n].get("baselines", {}).get(key) for n in names]
                 if any(v is not None for v in values):
                     rows.append(
-                        [f"baseline: {text}"]
-                        + ["" if v is None else f"{v:.4f}" for v in values]
+                        [f"baseline: {text}"] + ["" if v is None else f"{v:.4f}" for v in values]
                     )
         tables.append(Table(title + suffix, ["strategy", *headers], rows, bold, note))
     return tables
@@ -297,7 +296,10 @@ def _recovery_text(value: Any) -> str:
         return f"{value:.1f}"
     if isinstance(value, Mapping):
         if "mean" in value:
-            return fmt_ci(value.get("mean"), value.get("ci95"), 1)
+            text = fmt_ci(value.get("mean"), value.get("ci95"), 1)
+            if value.get("not_recovered"):
+                text += f" ({value['not_recovered']} seeds never)"
+            return (f"@{value['chunk']}: " if "chunk" in value else "") + text
         return ", ".join(f"{k}: {_recovery_text(v)}" for k, v in value.items())
     if isinstance(value, list):
         numbers = [_num(v) for v in value if isinstance(v, (int, float)) or v is None]

@@ -37,7 +37,7 @@ import multiprocessing
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -69,12 +69,13 @@ class CacheJob:
 
 @dataclass(frozen=True)
 class ReplayJob:
-    """Replay ``spec`` for each of ``seeds`` over the cache ``cache_key``."""
+    """Replay ``spec`` for each of ``seeds`` over the cache ``cache_key``, with the replay
+    ``settings`` (keywords of :func:`~banditops.simulation.simulate.run_replays`)."""
 
     cache_key: str
     spec: StrategySpec
     seeds: tuple[int, ...]
-    label_delay: int = 0
+    settings: Mapping[str, Any] = field(default_factory=dict)
     group: str = ""
 
 
@@ -104,7 +105,7 @@ def replay_job(cache: PredictionCache, job: ReplayJob) -> list[dict[str, Any]]:
     """
     from banditops.simulation.simulate import run_replays
 
-    out = run_replays(cache, [job.spec], list(job.seeds), label_delay=job.label_delay)
+    out = run_replays(cache, [job.spec], list(job.seeds), **dict(job.settings))
     per_seed: list[dict[str, Any]] = out[job.spec.label]["per_seed"]
     return per_seed
 

@@ -104,7 +104,21 @@ EXPERIMENT_FORMAT = 1
 
 NO_DRIFT = "none"
 
-_STREAM_KEYS = ("chunk_size", "stream_seed", "order_by", "label_delay", "reward", "pool")
+# SimulationConfig fields a spec sets globally or per dataset (any field this banditops has,
+# so settings added to SimulationConfig are accepted here as they land)
+_NOT_SETTINGS = (
+    "dataset",
+    "strategies",
+    "strategy_params",
+    "seeds",
+    "seed",
+    "data_dir",
+    "reward_params",
+    "drift",
+)
+_STREAM_KEYS = tuple(
+    f.name for f in dataclasses.fields(SimulationConfig) if f.name not in _NOT_SETTINGS
+)
 _TOP_KEYS = (
     "name",
     "description",
@@ -117,7 +131,38 @@ _TOP_KEYS = (
     "strategies",
 )
 _SCENARIO_KEYS = ("drift", "datasets", "order_by", "description")
-_STRATEGY_KEYS = ("policy", "guardrail")
+# StrategySpec wrappers (guardrail, and any added later, e.g. shaping) are strategy keys
+_STRATEGY_KEYS = (
+    "policy",
+    *(
+        f.name
+        for f in dataclasses.fields(StrategySpec)
+        if f.name not in ("label", "policy", "params")
+    ),
+)
+
+
+def replay_settings(config: SimulationConfig) -> dict[str, Any]:
+    """The settings of ``config`` that :func:`~banditops.simulation.simulate.run_replays`
+    takes as keywords (``label_delay``, and any replay setting added later).
+
+    Examples
+    --------
+    >>> replay_settings(SimulationConfig(dataset="adult", label_delay=2))["label_delay"]
+    2
+    """
+    import inspect
+
+    from banditops.simulation.simulate import run_replays
+
+    names = [
+        p.name
+        for p in inspect.signature(run_replays).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "progress"
+    ]
+    return {name: getattr(config, name) for name in names if hasattr(config, name)}
+
+
 _POOL_KEYS = tuple(f.name for f in dataclasses.fields(PoolConfig))
 
 
@@ -155,17 +200,15 @@ class Group:
         )
         pool = dataclasses.asdict(cfg.pool)
         pool["families"] = list(cfg.pool.families)
-        return {
-            "dataset": self.dataset,
-            "scenario": self.scenario,
-            "drift": list(self.drift),
-            "chunk_size": cfg.chunk_size or DATASETS[self.dataset].default_chunk_size,
-            "stream_seed": cfg.stream_seed,
-            "order_by": cfg.order_by,
-            "label_delay": cfg.label_delay,
-            "reward": {"name": reward.name, **reward.params()},
-            "pool": pool,
-        }
+        out: dict[str, Any] = {"dataset": self.dataset, "scenario": self.scenario}
+        out["drift"] = list(self.drift)
+        for key in _STREAM_KEYS:
+            value = getattr(cfg, key)
+            out[key] = list(value) if isinstance(value, tuple) else value
+        out["chunk_size"] = cfg.chunk_size or DATASETS[self.dataset].default_chunk_size
+        out["reward"] = {"name": reward.name, **reward.params()}
+        out["pool"] = pool
+        return out
 
     def cache_key(self) -> str:
         """Content hash of everything the prediction cache depends on."""
@@ -174,6 +217,9 @@ class Group:
 
         settings = self.settings()
         settings.pop("scenario")  # a name only: two scenarios with equal drift share a cache
+        for key in replay_settings(self.config):  # replay-only settings are in the cell key
+            if key != "label_delay":  # the delay also decides what releases train on
+                settings.pop(key, None)
         reward = settings["reward"]
         table = make_reward(
             reward["name"], **{k: v for k, v in reward.items() if k != "name"}
@@ -206,7 +252,7 @@ class Cell:
             "cache": cache_key or self.group.cache_key(),
             "strategy": _strategy_dict(self.strategy),
             "seed": self.seed,
-            "label_delay": self.group.config.label_delay,
+            "replay": replay_settings(self.group.config),
             "code": code_digest("replay"),
         }
         return _digest(payload)
@@ -260,12 +306,7 @@ def _cell_id(cell: Cell) -> tuple[str, str, int]:
 
 
 def _strategy_dict(spec: StrategySpec) -> dict[str, Any]:
-    return {
-        "label": spec.label,
-        "policy": spec.policy,
-        "params": dict(spec.params),
-        "guardrail": None if spec.guardrail is None else dict(spec.guardrail),
-    }
+    return dataclasses.asdict(spec)
 
 
 def _digest(payload: Any) -> str:
@@ -561,13 +602,16 @@ def _parse_strategies(where: _Where, raw: Any) -> list[StrategySpec]:
                     f"unknown parameter {key!r} of policy {policy!r}; accepted: "
                     + (", ".join(accepted) or "none"),
                 )
-        guardrail = body.get("guardrail")
-        if guardrail is True:
-            guardrail = {}
-        elif guardrail is False:
-            guardrail = None
-        elif guardrail is not None and not isinstance(guardrail, dict):
-            raise where.error(place, f"guardrail must be true or a table, got {guardrail!r}")
+        wrappers: dict[str, Any] = {}
+        for key in _STRATEGY_KEYS[1:]:
+            value = body.get(key)
+            if value is True:
+                value = {}
+            elif value is False:
+                value = None
+            elif value is not None and not isinstance(value, dict):
+                raise where.error(place, f"{key} must be true or a table, got {value!r}")
+            wrappers[key] = value
         fixed = {k: v for k, v in body.items() if k in accepted and not isinstance(v, list)}
         axes = {k: v for k, v in body.items() if k in accepted and isinstance(v, list)}
         for key, values in axes.items():
@@ -581,13 +625,13 @@ def _parse_strategies(where: _Where, raw: Any) -> list[StrategySpec]:
                 label += "(" + ",".join(f"{k}={_format_value(v)}" for k, v in grid.items()) + ")"
             params = {k: body[k] for k in body if k in fixed or k in grid}
             params.update(grid)
-            spec = StrategySpec(label, policy, params, guardrail)
+            spec = StrategySpec(label, policy, params, **wrappers)
             try:
                 spec.build(0)
             except ConfigError as exc:
                 raise where.error(place, f"{label}: {exc}") from None
             except TypeError as exc:
-                raise where.error(place, f"{label}: invalid guardrail: {exc}") from None
+                raise where.error(place, f"{label}: invalid wrapper parameters: {exc}") from None
             specs.append(spec)
     labels = [s.label for s in specs]
     duplicated = sorted({x for x in labels if labels.count(x) > 1})
@@ -628,17 +672,16 @@ def _group_config(
             raise where.error(table or "reward", "reward table needs a `name`")
     place = table or None
     kwargs: dict[str, Any] = {
-        "dataset": dataset,
-        "strategies": policies,
-        "seeds": 1,
-        "chunk_size": settings.get("chunk_size"),
-        "stream_seed": settings.get("stream_seed", 0),
-        "order_by": settings.get("order_by"),
-        "label_delay": settings.get("label_delay", 0),
-        "reward": reward,
-        "reward_params": reward_params,
-        "data_dir": data.get("data_dir"),
+        key: settings[key] for key in _STREAM_KEYS if key in settings and key != "pool"
     }
+    kwargs.update(
+        dataset=dataset,
+        strategies=policies,
+        seeds=1,
+        reward=reward,
+        reward_params=reward_params,
+        data_dir=data.get("data_dir"),
+    )
     if drift:
         if "drift" not in {f.name for f in dataclasses.fields(SimulationConfig)}:
             raise where.error(
@@ -882,7 +925,7 @@ def _compute(
             cache_keys[group_name],
             by_label[label],
             tuple(seeds),
-            by_group[group_name].config.label_delay,
+            replay_settings(by_group[group_name].config),
             group_name,
         )
         for (group_name, label), seeds in todo.items()
@@ -920,13 +963,7 @@ def _write_directory(
             per_seed = [
                 summaries[cell_keys[(group.name, strategy.label, seed)]] for seed in spec.seeds
             ]
-            strategies[strategy.label] = {
-                "policy": strategy.policy,
-                "params": dict(strategy.params),
-                "guardrail": None if strategy.guardrail is None else dict(strategy.guardrail),
-                **_aggregate(per_seed),
-                "per_seed": per_seed,
-            }
+            strategies[strategy.label] = strategy_entry(cache, strategy, per_seed)
         config = {**group.settings(), "strategies": [_strategy_dict(s) for s in spec.strategies]}
         result = assemble_results(config, cache, strategies, spec.seeds)
         result["experiment"] = {
@@ -962,6 +999,30 @@ def _write_directory(
         paths["spec"] = out / "spec.toml"
         _atomic_write(paths["spec"], spec.text)
     return results, paths
+
+
+def strategy_entry(
+    cache: PredictionCache, spec: StrategySpec, per_seed: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """One strategy's results entry from its per-seed summaries, as
+    :func:`~banditops.simulation.simulate.run_replays` builds it (the aggregate over seeds,
+    the drift figures and the rollback events when the replay records them)."""
+    from banditops.simulation import simulate
+
+    entry: dict[str, Any] = {
+        **{k: v for k, v in dataclasses.asdict(spec).items() if k != "label"},
+        **_aggregate(per_seed),
+    }
+    aggregate_drift = getattr(simulate, "_aggregate_drift", None)
+    if aggregate_drift is not None:
+        points = [int(p) for p in cache.info.get("drift_points", [])]
+        entry.update(aggregate_drift(per_seed, points))
+    if per_seed and "rollbacks_detail" in per_seed[0]:
+        entry["rollbacks_detail"] = [
+            {"seed": r["seed"], **event} for r in per_seed for event in r["rollbacks_detail"]
+        ]
+    entry["per_seed"] = per_seed
+    return entry
 
 
 # --------------------------------------------------------------------------------------------
