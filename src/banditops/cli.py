@@ -454,7 +454,127 @@ def build_parser() -> argparse.ArgumentParser:
     datasets.add_argument("--data-dir", help="a directory to search first")
     datasets.set_defaults(func=_cmd_datasets)
     _add_serve_parsers(sub)
+    _add_experiment_commands(sub)
     return parser
+
+
+# -- experiments: run, report, compare ------------------------------------------------------
+
+
+def _add_experiment_commands(sub: Any) -> None:
+    run = sub.add_parser(
+        "run",
+        help="run an experiment spec (datasets x scenarios x strategies x seeds)",
+        description="Run every cell of an experiment spec (TOML) not already in the store, "
+        "and write one results directory. Rerunning recomputes nothing finished.",
+    )
+    run.add_argument("spec", help="the experiment spec, a TOML file (see examples/)")
+    run.add_argument("--out", help="results directory (default results/NAME)")
+    run.add_argument(
+        "--backend", choices=["local", "ray"], default="local", help="where to run (local)"
+    )
+    run.add_argument("--address", help="ray backend: address of an existing cluster")
+    run.add_argument(
+        "--workers", type=int, help="local: worker processes (default: CPUs); ray: local CPUs"
+    )
+    run.add_argument("--store", help="content-addressed store (default OUT/store)")
+    run.add_argument("--report", action="store_true", help="also write the report")
+    run.add_argument("--json", action="store_true", help="print counters and paths as JSON")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    run.set_defaults(func=_cmd_run)
+
+    report = sub.add_parser(
+        "report",
+        help="write the HTML and Markdown report of a results directory",
+        description="Write report.html (self-contained) and report.md (with img/*.png) "
+        "for a `banditops run` or `banditops simulate` results directory.",
+    )
+    report.add_argument("results", help="results directory")
+    report.add_argument("--out", help="report directory (default RESULTS/report)")
+    report.add_argument(
+        "--seed-index", type=int, default=0, help="which seed the version timeline shows (0)"
+    )
+    report.set_defaults(func=_cmd_report)
+
+    compare = sub.add_parser(
+        "compare",
+        help="differences per cell between two results directories, with intervals",
+        description="For every (dataset, scenario, strategy) in both directories: B - A of "
+        "mean reward and regret with a 95%% Welch interval over seeds.",
+    )
+    compare.add_argument("a", metavar="DIR_A", help="baseline results directory")
+    compare.add_argument("b", metavar="DIR_B", help="results directory to judge")
+    compare.add_argument("--out", help="where to write compare.md and compare.json (DIR_B)")
+    compare.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    compare.set_defaults(func=_cmd_compare)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from banditops.simulation.experiment import load_spec, run_experiment
+
+    spec = load_spec(args.spec)
+    out = Path(args.out) if args.out else Path("results") / spec.name
+    n_cells = len(spec.cells())
+    if not args.quiet:
+        print(
+            f"[banditops] {spec.name}: {len(spec.groups())} groups (dataset x scenario) x "
+            f"{len(spec.strategies)} strategies x {len(spec.seeds)} seeds = {n_cells} cells",
+            file=sys.stderr,
+        )
+    started = time.perf_counter()
+    run = run_experiment(
+        spec,
+        out,
+        backend=args.backend,
+        store=args.store,
+        progress=_Progress(not args.quiet),
+        workers=args.workers,
+        address=args.address,
+    )
+    wall = time.perf_counter() - started
+    report_path = None
+    if args.report:
+        from banditops.report.render import write_report
+
+        report_path = write_report(out).html
+    stats = run.stats
+    if args.json:
+        body: dict[str, Any] = {"out": str(out), "stats": stats.to_dict(), "cells": n_cells}
+        if report_path:
+            body["report"] = str(report_path)
+        print(json.dumps(body, indent=1, sort_keys=True))
+        return 0
+    for results in run.results.values():
+        scenario = results["experiment"]["scenario"]
+        print(f"== scenario {scenario} ==" if scenario != "none" else "")
+        print(render_table(results))
+    print(
+        f"\ncaches: {stats.caches_computed} computed, {stats.caches_reused} reused; cells: "
+        f"{stats.cells_computed} computed, {stats.cells_reused} reused; wall time {wall:.1f} s"
+    )
+    print(f"wrote {out / 'experiment.json'}" + (f" and {report_path}" if report_path else ""))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from banditops.report.render import write_report
+
+    paths = write_report(args.results, args.out, seed_index=args.seed_index)
+    print(f"wrote {paths.html} and {paths.markdown} ({len(paths.images)} images)")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from banditops.report.compare import compare_dirs, write_comparison
+
+    comparison = compare_dirs(args.a, args.b)
+    paths = write_comparison(comparison, args.out if args.out else args.b)
+    if args.json:
+        print(json.dumps(comparison.to_dict(), indent=1, sort_keys=True, allow_nan=False))
+    else:
+        print(comparison.text())
+        print(f"\nwrote {paths['markdown']} and {paths['json']}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
