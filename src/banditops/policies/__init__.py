@@ -10,7 +10,8 @@ Examples
 --------
 >>> from banditops.policies import make_policy, policy_names
 >>> policy_names()
-['naive', 'validation', 'ab-test', 'epsilon-greedy', 'ucb', 'thompson']
+['naive', 'validation', 'ab-test', 'epsilon-greedy', 'ucb', 'thompson', 'sw-ucb',
+ 'discounted-thompson', 'change-detection']
 >>> make_policy("epsilon-greedy", seed=1, epsilon=0.05)
 EpsilonGreedy(epsilon=0.05, initial_value=1.0, decay=0.0)
 >>> make_policy("greedy")  # doctest: +ELLIPSIS
@@ -27,9 +28,12 @@ from typing import Any
 from banditops.errors import ConfigError
 from banditops.policies.ab_test import ABTest
 from banditops.policies.base import Arm, ArmStats, BasePolicy, Policy, SeedLike
+from banditops.policies.change_detection import ChangeDetection
+from banditops.policies.discounted_thompson import DiscountedThompson
 from banditops.policies.epsilon_greedy import EpsilonGreedy
 from banditops.policies.guardrail import Guardrail, load_policy
 from banditops.policies.naive import Naive
+from banditops.policies.sw_ucb import SlidingWindowUCB
 from banditops.policies.thompson import ThompsonSampling
 from banditops.policies.ucb import UCB1
 from banditops.policies.validation import ValidationBest
@@ -41,10 +45,13 @@ __all__ = [
     "Arm",
     "ArmStats",
     "BasePolicy",
+    "ChangeDetection",
+    "DiscountedThompson",
     "EpsilonGreedy",
     "Guardrail",
     "Naive",
     "Policy",
+    "SlidingWindowUCB",
     "ThompsonSampling",
     "ValidationBest",
     "accepted_params",
@@ -60,6 +67,9 @@ POLICIES: dict[str, type[BasePolicy]] = {
     EpsilonGreedy.name: EpsilonGreedy,
     UCB1.name: UCB1,
     ThompsonSampling.name: ThompsonSampling,
+    SlidingWindowUCB.name: SlidingWindowUCB,
+    DiscountedThompson.name: DiscountedThompson,
+    ChangeDetection.name: ChangeDetection,
 }
 
 
