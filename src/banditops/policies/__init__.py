@@ -3,7 +3,8 @@
 ``POLICIES`` maps each registry name (used in the CLI, JSON and tables) to its class.
 Add a policy by adding one file and one line here; a test checks that the registry and
 ``__all__`` agree. :class:`Guardrail` is not in the registry: it wraps any policy
-(``Guardrail(make_policy("naive"))``) and is itself a policy. :func:`load_policy`
+(``Guardrail(make_policy("naive"))``) and is itself a policy; so is the reward shaping
+:class:`DropPenalty` (``DropPenalty(make_policy("thompson"))``). :func:`load_policy`
 rebuilds any of them from ``state()``.
 
 Examples
@@ -33,6 +34,7 @@ from banditops.policies.discounted_thompson import DiscountedThompson
 from banditops.policies.epsilon_greedy import EpsilonGreedy
 from banditops.policies.guardrail import Guardrail, load_policy
 from banditops.policies.naive import Naive
+from banditops.policies.shaping import DropPenalty
 from banditops.policies.sw_ucb import SlidingWindowUCB
 from banditops.policies.thompson import ThompsonSampling
 from banditops.policies.ucb import UCB1
@@ -47,6 +49,7 @@ __all__ = [
     "BasePolicy",
     "ChangeDetection",
     "DiscountedThompson",
+    "DropPenalty",
     "EpsilonGreedy",
     "Guardrail",
     "Naive",
