@@ -350,7 +350,7 @@ def _top_level(values: pd.Series) -> str:
         raise ConfigError(f"column {values.name!r} has no value to pick a level from")
     # most frequent, ties by name, so the default never depends on the stream seed's luck
     best = counts.max()
-    return str(min(level for level, n in counts.items() if n == best))
+    return min(str(level) for level, n in counts.items() if n == best)
 
 
 def _check_level(name: str, values: pd.Series, level: str) -> None:
@@ -629,7 +629,7 @@ def _skew(
             cat = values.astype("category")
             if UNSEEN_LEVEL not in cat.cat.categories:
                 cat = cat.cat.add_categories([UNSEEN_LEVEL])
-            cat[rows] = UNSEEN_LEVEL
+            cat[rows] = UNSEEN_LEVEL  # type: ignore[call-overload]
             out[col] = cat
         return out
 

@@ -128,7 +128,7 @@ class StrategySpec:
 
     def build(self, seed: int) -> Any:
         """A fresh policy for replay seed ``seed``."""
-        policy = make_policy(self.policy, seed=child_seed(seed, self.label), **self.params)
+        policy: Any = make_policy(self.policy, seed=child_seed(seed, self.label), **self.params)
         if self.shaping is not None:
             from banditops.policies.shaping import DropPenalty
 
@@ -391,7 +391,7 @@ def _run_summary(
     created = np.array([v.created_at for v in cache.versions])
     switches, rollbacks = switches_and_rollbacks(run.main_arm, created)
     ids = [v.id for v in cache.versions]
-    detail = rollback_details(run.main_arm, created, ids, cache.first_chunk)
+    detail: list[dict[str, Any]] = rollback_details(run.main_arm, created, ids, cache.first_chunk)
     if policy is not None:
         detail = sorted(
             detail + _policy_events(policy, cache.first_chunk, ids), key=lambda e: e["chunk"]
