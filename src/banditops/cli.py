@@ -149,6 +149,52 @@ def render_table(results: dict[str, Any]) -> str:
     return head + "\n" + "\n".join(lines)
 
 
+def render_drift_table(results: dict[str, Any]) -> str:
+    """Per strategy: regret after each drift point, chunks to recover, broken-version share.
+
+    Empty when the run had no drift point.
+    """
+    drift = results.get("drift") or {}
+    points = drift.get("points") or []
+    if not points:
+        return ""
+    window = drift.get("post_drift_window")
+    margin = drift.get("recovery_margin")
+    header = ["strategy", f"post-drift regret ({window} chunks)", "recovery chunks"]
+    broken = bool(drift.get("broken_versions"))
+    if broken:
+        header += ["broken share", "exit chunks"]
+    rows = []
+    for name, s in results["strategies"].items():
+        total = s.get("post_drift_regret_total", math.nan)
+        lo, hi = s.get("post_drift_regret_total_ci95", [math.nan, math.nan])
+        ci = "" if lo is None or math.isnan(lo) else f" [{lo:.1f}, {hi:.1f}]"
+        recovery = " ".join(
+            "-"
+            if r["mean"] is None or math.isnan(r["mean"])
+            else f"{r['mean']:.1f}"
+            + (f"({r['not_recovered']}x never)" if r["not_recovered"] else "")
+            for r in s.get("recovery_chunks", [])
+        )
+        row = [name, f"{total:.1f}{ci}", recovery]
+        if broken:
+            exits = " ".join(
+                "-" if e["mean"] is None or math.isnan(e["mean"]) else f"{e['mean']:.1f}"
+                for e in s.get("exit_chunks", [])
+            )
+            row += [f"{s.get('broken_share', math.nan):.3f}", exits]
+        rows.append(row)
+    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(len(header))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    head = (
+        f"drift points (chunks) {points}; recovered = served reward within {margin} of the "
+        "oracle" + (f"; broken versions {drift['broken_versions']}" if broken else "")
+    )
+    return head + "\n" + "\n".join(lines)
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from banditops.models.pool import PoolConfig
     from banditops.simulation.simulate import (
@@ -164,10 +210,22 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         if args.strategies
         else list(DEFAULT_STRATEGIES)
     )
+    if args.guardrail:
+        strategies += [f"{s}+guardrail" for s in strategies if "+guardrail" not in s]
+    if args.shaping:
+        strategies += [
+            f"{s.replace('+guardrail', '')}+shaped" + ("+guardrail" if "+guardrail" in s else "")
+            for s in strategies
+            if "+shaped" not in s
+        ]
     params: dict[str, dict[str, Any]] = {}
+    wrapper_params: dict[str, dict[str, Any]] = {"guardrail": {}, "shaping": {}}
     for text in args.param or []:
         strategy, key, value = parse_param(text)
-        params.setdefault(strategy, {})[key] = value
+        if strategy in wrapper_params:
+            wrapper_params[strategy][key] = value
+        else:
+            params.setdefault(strategy, {})[key] = value
     pool_args = {
         "warmup_chunks": args.warmup_chunks,
         "retrain_every": args.retrain_every,
@@ -193,6 +251,11 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         reward_params=reward_params,
         pool=PoolConfig(**pool_kwargs),
         data_dir=args.data_dir,
+        drift=tuple(args.drift or ()),
+        guardrail_params=wrapper_params["guardrail"],
+        shaping_params=wrapper_params["shaping"],
+        recovery_margin=args.recovery_margin,
+        post_drift_window=args.post_drift_window,
     )
     started = time.perf_counter()
     results = simulate(config, progress=_Progress(not args.quiet))
@@ -203,6 +266,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         print(json.dumps(summary_json(results), indent=1, sort_keys=True, allow_nan=False))
     else:
         print(render_table(results))
+        drift_table = render_drift_table(results)
+        if drift_table:
+            print("\n" + drift_table)
         print(f"\nwall time {wall:.1f} s; wrote {paths['results']} and {paths['summary']}")
     return 0
 
@@ -396,7 +462,11 @@ def build_parser() -> argparse.ArgumentParser:
         "versions and compare deployment strategies over seeds.",
     )
     sim.add_argument("--dataset", required=True, help="adult | vehicle-claims | creditcard | elec2")
-    sim.add_argument("--strategies", help="comma-separated policy names (default: the six)")
+    sim.add_argument(
+        "--strategies",
+        help="comma-separated policy names, each optionally +shaped and/or +guardrail "
+        "(default: the six)",
+    )
     sim.add_argument(
         "--param",
         action="append",
@@ -442,7 +512,41 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="seed of the stream order (adult is a seeded permutation)",
     )
-    sim.add_argument("--order-by", help="order the stream by this column instead")
+    sim.add_argument(
+        "--order-by",
+        help="order the stream by this column instead (e.g. adult by age: a drift of its own)",
+    )
+    sim.add_argument(
+        "--drift",
+        action="append",
+        metavar="NAME[:key=value,...]",
+        help="a drift scenario: covariate, prior, concept or skew, e.g. "
+        "skew:release=28,column=age (repeatable; see docs/drift.md)",
+    )
+    sim.add_argument(
+        "--guardrail",
+        action="store_true",
+        help="also run every strategy wrapped in the guardrail, as NAME+guardrail "
+        "(or name them so in --strategies); parameters via --param guardrail.KEY=VALUE",
+    )
+    sim.add_argument(
+        "--shaping",
+        action="store_true",
+        help="also run every strategy learning from drop-penalty shaped rewards, as "
+        "NAME+shaped; parameters via --param shaping.KEY=VALUE",
+    )
+    sim.add_argument(
+        "--recovery-margin",
+        type=float,
+        default=0.01,
+        help="recovered = served reward per row within this of the oracle (default 0.01)",
+    )
+    sim.add_argument(
+        "--post-drift-window",
+        type=int,
+        default=10,
+        help="chunks after a drift point over which regret is summed (default 10)",
+    )
     sim.add_argument("--data-dir", help="directory holding the dataset files")
     sim.add_argument("--out", help="output directory (default results/DATASET)")
     sim.add_argument("--json", action="store_true", help="print the summary as JSON")

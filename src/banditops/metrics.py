@@ -16,7 +16,16 @@ Definitions (per strategy and seed):
 ``switches``
     Chunks whose main version (the one serving most rows) differs from the previous chunk's.
 ``rollbacks``
-    Switches to a version created before the previous chunk's main version.
+    Switches to a version created before the previous chunk's main version
+    (:func:`rollback_details` lists them with chunk, version and reason).
+``recovery_chunks``
+    After a drift point ``d`` (a chunk index), the number of chunks until the served
+    reward per row is back within ``margin`` of the oracle's (the best live version of the
+    chunk in hindsight): 0 when chunk ``d`` itself is within the margin, ``None`` when no
+    chunk before the next drift point (or the end) is (:func:`recovery_chunks`).
+``post_drift_regret``
+    Regret summed over the ``window`` chunks from a drift point on
+    (:func:`post_drift_regret`).
 
 Aggregation over seeds: the mean and a 95 % Student-t interval; with a single seed the
 interval is undefined (NaN).
@@ -47,6 +56,9 @@ __all__ = [
     "chunk_regret",
     "classification_metrics",
     "mean_ci",
+    "post_drift_regret",
+    "recovery_chunks",
+    "rollback_details",
     "switches_and_rollbacks",
 ]
 
@@ -157,3 +169,89 @@ def chunk_regret(traffic: np.ndarray, chunk_sums: np.ndarray, sizes: np.ndarray)
     oracle = np.nanmax(means, axis=1, keepdims=True)
     gaps = np.where(traffic > 0, oracle - np.nan_to_num(means, nan=0.0), 0.0)
     return np.maximum((traffic * gaps).sum(axis=1), 0.0)
+
+
+def rollback_details(
+    main_arm: np.ndarray, created_at: np.ndarray, ids: Sequence[str], first_chunk: int = 0
+) -> list[dict[str, object]]:
+    """Each rollback (a switch of the main version to an older one) as a dict.
+
+    Examples
+    --------
+    >>> (event,) = rollback_details(
+    ...     np.array([0, 1, 0]), np.array([0, 5]), ["v@0", "v@5"], first_chunk=3)
+    >>> event["chunk"], event["version"], event["from"]
+    (5, 'v@0', 'v@5')
+    """
+    main_arm = np.asarray(main_arm)
+    created = np.asarray(created_at)
+    out: list[dict[str, object]] = []
+    for k in range(1, main_arm.size):
+        prev, cur = int(main_arm[k - 1]), int(main_arm[k])
+        if prev != cur and created[cur] < created[prev]:
+            out.append(
+                {
+                    "chunk": first_chunk + k,
+                    "version": ids[cur],
+                    "from": ids[prev],
+                    "kind": "rollback",
+                    "reason": (
+                        f"main version switched from {ids[prev]} (created at chunk "
+                        f"{int(created[prev])}) to the older {ids[cur]} (created at chunk "
+                        f"{int(created[cur])})"
+                    ),
+                }
+            )
+    return out
+
+
+def recovery_chunks(
+    served: np.ndarray,
+    oracle: np.ndarray,
+    points: Sequence[int],
+    *,
+    first_chunk: int = 0,
+    margin: float = 0.01,
+) -> list[int | None]:
+    """Chunks from each drift point until the served reward is within ``margin`` of the oracle.
+
+    ``served`` and ``oracle`` are per-row rewards per scored chunk (scored chunk ``k`` is
+    stream chunk ``first_chunk + k``); ``points`` are stream chunk indices. The search for
+    a point stops at the next point (or the end); ``None`` means not recovered by then.
+    Points before the first scored chunk count from the first scored chunk.
+
+    Examples
+    --------
+    >>> served = np.array([0.9, 0.5, 0.6, 0.89, 0.9, 0.4])
+    >>> oracle = np.full(6, 0.9)
+    >>> recovery_chunks(served, oracle, [1, 5], first_chunk=0, margin=0.02)
+    [2, None]
+    """
+    gap = np.asarray(oracle, dtype=float) - np.asarray(served, dtype=float)
+    n = gap.size
+    ends = [*points[1:], first_chunk + n]
+    out: list[int | None] = []
+    for point, end in zip(points, ends, strict=True):
+        lo = max(point - first_chunk, 0)
+        hi = min(max(end - first_chunk, lo), n)
+        within = np.flatnonzero(gap[lo:hi] <= margin)
+        out.append(int(within[0]) if within.size else None)
+    return out
+
+
+def post_drift_regret(
+    regret: np.ndarray, points: Sequence[int], *, first_chunk: int = 0, window: int = 10
+) -> list[float]:
+    """Regret summed over ``window`` chunks from each drift point (clipped to the stream).
+
+    Examples
+    --------
+    >>> post_drift_regret(np.array([0.0, 5.0, 1.0, 0.0, 2.0]), [1, 4], window=2)
+    [6.0, 2.0]
+    """
+    regret = np.asarray(regret, dtype=float)
+    out = []
+    for point in points:
+        lo = max(point - first_chunk, 0)
+        out.append(float(regret[lo : lo + window].sum()))
+    return out

@@ -3,14 +3,16 @@
 ``POLICIES`` maps each registry name (used in the CLI, JSON and tables) to its class.
 Add a policy by adding one file and one line here; a test checks that the registry and
 ``__all__`` agree. :class:`Guardrail` is not in the registry: it wraps any policy
-(``Guardrail(make_policy("naive"))``) and is itself a policy. :func:`load_policy`
+(``Guardrail(make_policy("naive"))``) and is itself a policy; so is the reward shaping
+:class:`DropPenalty` (``DropPenalty(make_policy("thompson"))``). :func:`load_policy`
 rebuilds any of them from ``state()``.
 
 Examples
 --------
 >>> from banditops.policies import make_policy, policy_names
 >>> policy_names()
-['naive', 'validation', 'ab-test', 'epsilon-greedy', 'ucb', 'thompson']
+['naive', 'validation', 'ab-test', 'epsilon-greedy', 'ucb', 'thompson', 'sw-ucb',
+ 'discounted-thompson', 'change-detection']
 >>> make_policy("epsilon-greedy", seed=1, epsilon=0.05)
 EpsilonGreedy(epsilon=0.05, initial_value=1.0, decay=0.0)
 >>> make_policy("greedy")  # doctest: +ELLIPSIS
@@ -27,9 +29,13 @@ from typing import Any
 from banditops.errors import ConfigError
 from banditops.policies.ab_test import ABTest
 from banditops.policies.base import Arm, ArmStats, BasePolicy, Policy, SeedLike
+from banditops.policies.change_detection import ChangeDetection
+from banditops.policies.discounted_thompson import DiscountedThompson
 from banditops.policies.epsilon_greedy import EpsilonGreedy
 from banditops.policies.guardrail import Guardrail, load_policy
 from banditops.policies.naive import Naive
+from banditops.policies.shaping import DropPenalty
+from banditops.policies.sw_ucb import SlidingWindowUCB
 from banditops.policies.thompson import ThompsonSampling
 from banditops.policies.ucb import UCB1
 from banditops.policies.validation import ValidationBest
@@ -41,10 +47,14 @@ __all__ = [
     "Arm",
     "ArmStats",
     "BasePolicy",
+    "ChangeDetection",
+    "DiscountedThompson",
+    "DropPenalty",
     "EpsilonGreedy",
     "Guardrail",
     "Naive",
     "Policy",
+    "SlidingWindowUCB",
     "ThompsonSampling",
     "ValidationBest",
     "accepted_params",
@@ -60,6 +70,9 @@ POLICIES: dict[str, type[BasePolicy]] = {
     EpsilonGreedy.name: EpsilonGreedy,
     UCB1.name: UCB1,
     ThompsonSampling.name: ThompsonSampling,
+    SlidingWindowUCB.name: SlidingWindowUCB,
+    DiscountedThompson.name: DiscountedThompson,
+    ChangeDetection.name: ChangeDetection,
 }
 
 

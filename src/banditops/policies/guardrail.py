@@ -423,10 +423,13 @@ def load_policy(state: Mapping[str, Any]) -> Policy:
     UCB1(c=2.0)
     """
     from banditops.policies import POLICIES  # the registry imports this module
+    from banditops.policies.shaping import SHAPINGS
 
     name = state.get("policy") if isinstance(state, Mapping) else None
     if name == Guardrail.name:
         return Guardrail.from_state(state)
+    if name in SHAPINGS:
+        return SHAPINGS[str(name)].from_state(state)
     if name not in POLICIES:
         raise ConfigError(f"state of unknown policy {name!r}; known: {', '.join(POLICIES)}")
     return POLICIES[str(name)].from_state(state)

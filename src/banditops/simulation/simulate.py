@@ -12,11 +12,29 @@ model pool (``pool.seed``) are held fixed, so every strategy is judged on the sa
 rerun with another ``stream_seed`` to vary the stream as well. Deterministic strategies
 (naive, validation, ucb) therefore show no spread over seeds.
 
+Strategy names. A strategy is a registry policy name, optionally followed by
+``+shaped`` (the policy learns from drop-penalty shaped rewards,
+:class:`~banditops.policies.shaping.DropPenalty`, parameters ``shaping_params``) and/or
+``+guardrail`` (wrapped in :class:`~banditops.policies.guardrail.Guardrail`, parameters
+``guardrail_params``), e.g. ``thompson+guardrail`` or ``ucb+shaped+guardrail``. The
+guardrail sees the true rewards; only the base policy sees shaped ones.
+
+Drift. ``drift`` holds scenario specs ``NAME[:key=value,...]``
+(:mod:`banditops.data.drift`), applied to the stream (and the serving hook) before the
+cache is built. Results then carry a ``drift`` block (resolved scenarios, drift points,
+broken versions) and, per strategy, ``recovery_chunks`` and ``post_drift_regret`` per
+drift point, ``broken_share`` (rows served by versions a skew scenario broke) and
+``exit_chunks`` (chunks from a broken release until less than half of a chunk's rows go to
+broken versions), and ``rollbacks_detail`` (rollbacks of the main version and the events of
+wrappers: guardrail quarantines and fallbacks, change detections) for every seed.
+
 Examples
 --------
 >>> config = SimulationConfig(dataset="adult", seeds=2)
 >>> config.strategy_specs()[0]
-StrategySpec(label='naive', policy='naive', params={}, guardrail=None)
+StrategySpec(label='naive', policy='naive', params={}, guardrail=None, shaping=None)
+>>> SimulationConfig(dataset="adult", strategies=["ucb+guardrail"]).strategy_specs()[0].guardrail
+{}
 """
 
 from __future__ import annotations
@@ -41,6 +59,9 @@ from banditops.metrics import (
     chunk_regret,
     classification_metrics,
     mean_ci,
+    post_drift_regret,
+    recovery_chunks,
+    rollback_details,
     switches_and_rollbacks,
 )
 from banditops.models.pool import PoolConfig
@@ -70,19 +91,49 @@ DEFAULT_STRATEGIES = ("naive", "validation", "ab-test", "epsilon-greedy", "ucb",
 METRIC_NAMES = ("accuracy", "precision", "recall", "f1", "balanced_accuracy")
 
 
+SUFFIXES = ("+shaped", "+guardrail")
+
+
+def split_strategy(name: str) -> tuple[str, bool, bool]:
+    """``(policy, shaped, guardrail)`` of a strategy name such as ``ucb+shaped+guardrail``.
+
+    Examples
+    --------
+    >>> split_strategy("thompson+guardrail")
+    ('thompson', False, True)
+    """
+    if not isinstance(name, str):
+        raise ConfigError(f"a strategy name must be a string, got {name!r}")
+    base, *rest = name.split("+")
+    extras = ["+" + r for r in rest]
+    bad = [e for e in extras if e not in SUFFIXES]
+    if bad or len(set(extras)) != len(extras):
+        raise ConfigError(
+            f"strategy {name!r}: a policy name may be followed by {' and/or '.join(SUFFIXES)}"
+            f" (once each), got {''.join(extras)!r}"
+        )
+    return base, "+shaped" in extras, "+guardrail" in extras
+
+
 @dataclass(frozen=True)
 class StrategySpec:
     """A strategy to replay: a label (unique in a run), a registry policy, its parameters,
-    and optionally the guardrail's parameters (``None``: no guardrail)."""
+    optionally the guardrail's parameters (``None``: no guardrail) and the reward
+    shaping's parameters (``None``: no shaping)."""
 
     label: str
     policy: str
     params: dict[str, Any] = field(default_factory=dict)
     guardrail: dict[str, Any] | None = None
+    shaping: dict[str, Any] | None = None
 
     def build(self, seed: int) -> Any:
         """A fresh policy for replay seed ``seed``."""
-        policy = make_policy(self.policy, seed=child_seed(seed, self.label), **self.params)
+        policy: Any = make_policy(self.policy, seed=child_seed(seed, self.label), **self.params)
+        if self.shaping is not None:
+            from banditops.policies.shaping import DropPenalty
+
+            policy = DropPenalty(policy, **self.shaping)
         if self.guardrail is None:
             return policy
         from banditops.policies.guardrail import Guardrail
@@ -120,6 +171,15 @@ class SimulationConfig:
         Model families and retraining schedule.
     data_dir : str or None
         Where the dataset files are (else ``BANDITOPS_DATA_DIR``, the cache, a download).
+    drift : sequence of str
+        Drift scenario specs ``NAME[:key=value,...]`` (:mod:`banditops.data.drift`).
+    guardrail_params, shaping_params : mapping
+        Parameters of the guardrail / the reward shaping of ``+guardrail`` / ``+shaped``
+        strategies.
+    recovery_margin : float
+        Served reward per row within this much of the oracle's counts as recovered.
+    post_drift_window : int
+        Chunks from a drift point over which post-drift regret is summed.
     """
 
     dataset: str
@@ -135,8 +195,22 @@ class SimulationConfig:
     reward_params: Mapping[str, Any] = field(default_factory=dict)
     pool: PoolConfig = field(default_factory=PoolConfig)
     data_dir: str | None = None
+    drift: Sequence[str] = ()
+    guardrail_params: Mapping[str, Any] = field(default_factory=dict)
+    shaping_params: Mapping[str, Any] = field(default_factory=dict)
+    recovery_margin: float = 0.01
+    post_drift_window: int = 10
 
     def __post_init__(self) -> None:
+        from banditops.data.drift import parse_scenarios
+        from banditops.policies.base import check_range
+
+        if isinstance(self.drift, str):
+            raise ConfigError("drift must be a list of scenario specs, not one string")
+        parse_scenarios(list(self.drift))  # unknown names, keys and values fail here
+        self.drift = tuple(self.drift)
+        check_range("recovery_margin", self.recovery_margin, 0, 1)
+        check_int("post_drift_window", self.post_drift_window, 1)
         check_int("seeds", self.seeds, 1)
         check_int("seed", self.seed, 0)
         check_int("stream_seed", self.stream_seed, 0)
@@ -145,7 +219,7 @@ class SimulationConfig:
             check_int("chunk_size", self.chunk_size, 1)
         if isinstance(self.strategies, str) or not self.strategies:
             raise ConfigError("strategies must be a non-empty list of names")
-        unknown = [s for s in self.strategies if s not in POLICIES]
+        unknown = [s for s in self.strategies if split_strategy(s)[0] not in POLICIES]
         if unknown:
             raise ConfigError(
                 f"unknown strategy {unknown[0]!r}; known strategies: {sorted(POLICIES)}"
@@ -162,10 +236,19 @@ class SimulationConfig:
 
     def strategy_specs(self) -> list[StrategySpec]:
         """One spec per strategy, in run order."""
-        return [
-            StrategySpec(name, name, dict(self.strategy_params.get(name, {})))
-            for name in self.strategies
-        ]
+        specs = []
+        for name in self.strategies:
+            policy, shaped, guarded = split_strategy(name)
+            specs.append(
+                StrategySpec(
+                    name,
+                    policy,
+                    dict(self.strategy_params.get(name, {})),
+                    guardrail=dict(self.guardrail_params) if guarded else None,
+                    shaping=dict(self.shaping_params) if shaped else None,
+                )
+            )
+        return specs
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form."""
@@ -173,6 +256,9 @@ class SimulationConfig:
         data["strategies"] = list(self.strategies)
         data["strategy_params"] = {k: dict(v) for k, v in self.strategy_params.items()}
         data["reward_params"] = dict(self.reward_params)
+        data["drift"] = list(self.drift)
+        data["guardrail_params"] = dict(self.guardrail_params)
+        data["shaping_params"] = dict(self.shaping_params)
         data["pool"]["families"] = list(self.pool.families)
         return data
 
@@ -201,6 +287,18 @@ def prepare_cache(
     )
     if transform is not None:
         stream = transform(stream)
+    plan = None
+    if config.drift:
+        from banditops.data.drift import parse_scenarios, plan_drift
+        from banditops.models.pool import release_chunks
+
+        releases = [
+            r.chunk for r in release_chunks(config.pool, stream.n_chunks, config.label_delay)
+        ]
+        plan = plan_drift(parse_scenarios(list(config.drift)), stream, release_chunks=releases)
+        stream = plan.stream
+        if plan.serving_hook is not None:
+            serving_hook = _chain_hooks(plan.serving_hook, serving_hook)
     reward_name = config.reward or dataset.spec.default_reward
     reward = make_reward(reward_name, **dict(config.reward_params))
     info = {
@@ -210,6 +308,9 @@ def prepare_cache(
         "reward": {"name": reward.name, **reward.params(), "table": reward.table},
         "positive_rate": float(np.mean(stream.y)),
     }
+    if plan is not None:
+        info["drift"] = plan.describe()
+        info["drift_points"] = plan.points
     cache = build_prediction_cache(
         stream.X,
         stream.y,
@@ -222,6 +323,8 @@ def prepare_cache(
         progress=progress,
         info=info,
     )
+    if plan is not None:
+        cache.info["broken_versions"] = [v.id for v in cache.versions if plan.broken(v)]
     return cache, reward
 
 
@@ -271,6 +374,16 @@ def train_replay_version(config: SimulationConfig, version_id: str) -> tuple[Any
     return version, stream.X.dtypes
 
 
+def _chain_hooks(first: ServingHook, second: ServingHook | None) -> ServingHook:
+    if second is None:
+        return first
+
+    def chained(version: Any, X_rows: Any, chunk_of_row: np.ndarray) -> Any:
+        return second(version, first(version, X_rows, chunk_of_row), chunk_of_row)
+
+    return chained
+
+
 def _clean(value: Any) -> Any:
     """NaN and infinities to None (JSON null), numpy scalars to Python."""
     if isinstance(value, dict):
@@ -284,7 +397,39 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _run_summary(cache: PredictionCache, run: RunResult, seed: int) -> dict[str, Any]:
+def _policy_events(policy: Any, first_chunk: int, ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Events of wrappers (guardrail, change detection), nested ones included, as
+    ``{chunk, version, kind, reason}``; a wrapper's step ``s`` is scored chunk ``s``."""
+    out: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    while policy is not None and id(policy) not in seen:
+        seen.add(id(policy))
+        events = getattr(policy, "events", None)
+        if callable(events):
+            for event in events():
+                out.append(
+                    {
+                        "chunk": first_chunk + int(event["step"]),
+                        "version": event.get("arm"),
+                        "kind": event["kind"],
+                        "policy": getattr(policy, "name", ""),
+                        "reason": event.get("reason", ""),
+                    }
+                )
+        policy = getattr(policy, "base", None)
+    out.sort(key=lambda e: e["chunk"])
+    return out
+
+
+def _run_summary(
+    cache: PredictionCache,
+    run: RunResult,
+    seed: int,
+    *,
+    policy: Any = None,
+    recovery_margin: float = 0.01,
+    post_drift_window: int = 10,
+) -> dict[str, Any]:
     sums = cache.chunk_reward_sums()
     sizes = cache.chunk_sizes()
     regret = chunk_regret(run.traffic, sums, sizes)
@@ -293,6 +438,12 @@ def _run_summary(cache: PredictionCache, run: RunResult, seed: int) -> dict[str,
     created = np.array([v.created_at for v in cache.versions])
     switches, rollbacks = switches_and_rollbacks(run.main_arm, created)
     ids = [v.id for v in cache.versions]
+    detail: list[dict[str, Any]] = rollback_details(run.main_arm, created, ids, cache.first_chunk)
+    if policy is not None:
+        detail = sorted(
+            detail + _policy_events(policy, cache.first_chunk, ids), key=lambda e: e["chunk"]
+        )
+    drift = _drift_summary(cache, run, regret, recovery_margin, post_drift_window)
     return {
         "seed": seed,
         "mean_reward": float(run.expected.sum() / served),
@@ -305,6 +456,8 @@ def _run_summary(cache: PredictionCache, run: RunResult, seed: int) -> dict[str,
         "feedback_rows": run.feedback_rows,
         "metrics": quality.values,
         "undefined": quality.undefined,
+        "rollbacks_detail": detail,
+        **drift,
         "chunks": {
             "reward": (run.expected / sizes).tolist(),
             "realized_reward": (run.realized / sizes).tolist(),
@@ -313,6 +466,86 @@ def _run_summary(cache: PredictionCache, run: RunResult, seed: int) -> dict[str,
             "traffic": [{ids[v]: int(row[v]) for v in np.flatnonzero(row)} for row in run.traffic],
         },
     }
+
+
+def _drift_summary(
+    cache: PredictionCache,
+    run: RunResult,
+    regret: np.ndarray,
+    margin: float,
+    window: int,
+) -> dict[str, Any]:
+    points = [int(p) for p in cache.info.get("drift_points", [])]
+    if not points and not cache.info.get("broken_versions"):
+        return {}
+    sizes = cache.chunk_sizes()
+    served = run.expected / sizes
+    oracle = cache.oracle_chunk_rewards() / sizes
+    out: dict[str, Any] = {
+        "recovery_chunks": recovery_chunks(
+            served, oracle, points, first_chunk=cache.first_chunk, margin=margin
+        ),
+        "post_drift_regret": post_drift_regret(
+            regret, points, first_chunk=cache.first_chunk, window=window
+        ),
+    }
+    broken_ids = set(cache.info.get("broken_versions", []))
+    if broken_ids:
+        broken = np.array([v.id in broken_ids for v in cache.versions])
+        share = run.traffic[:, broken].sum(axis=1) / sizes
+        out["broken_share"] = float(run.traffic[:, broken].sum() / run.traffic.sum())
+        out["broken_share_by_chunk"] = share.tolist()
+        releases = sorted({v.created_at for v in cache.versions if v.id in broken_ids})
+        exits: list[int | None] = []
+        for rel in releases:
+            k0 = rel - cache.first_chunk
+            below = np.flatnonzero(share[k0:] < 0.5)
+            exits.append(int(below[0]) if below.size else None)
+        out["exit_chunks"] = exits
+    return out
+
+
+def _aggregate_lists(per_seed: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Per position (drift point), mean and 95 % interval over seeds; ``None`` counted."""
+    if key not in per_seed[0]:
+        return []
+    columns = list(zip(*(r[key] for r in per_seed), strict=True))
+    out = []
+    for values in columns:
+        known = [float(v) for v in values if v is not None]
+        m, lo, hi = mean_ci(known) if known else (math.nan, math.nan, math.nan)
+        out.append({"mean": m, "ci95": [lo, hi], "missing": len(values) - len(known)})
+    return out
+
+
+def _aggregate_drift(per_seed: list[dict[str, Any]], points: Sequence[int]) -> dict[str, Any]:
+    if "post_drift_regret" not in per_seed[0]:
+        return {}
+    recovery = _aggregate_lists(per_seed, "recovery_chunks")
+    post = _aggregate_lists(per_seed, "post_drift_regret")
+    totals = [sum(r["post_drift_regret"]) for r in per_seed]
+    t_mean, t_lo, t_hi = mean_ci(totals)
+    out: dict[str, Any] = {
+        "recovery_chunks": [
+            {"chunk": int(p), "mean": r["mean"], "ci95": r["ci95"], "not_recovered": r["missing"]}
+            for p, r in zip(points, recovery, strict=True)
+        ],
+        "post_drift_regret": [
+            {"chunk": int(p), "mean": r["mean"], "ci95": r["ci95"]}
+            for p, r in zip(points, post, strict=True)
+        ],
+        "post_drift_regret_total": t_mean,
+        "post_drift_regret_total_ci95": [t_lo, t_hi],
+    }
+    if "broken_share" in per_seed[0]:
+        share, s_lo, s_hi = mean_ci([r["broken_share"] for r in per_seed])
+        out["broken_share"] = share
+        out["broken_share_ci95"] = [s_lo, s_hi]
+        out["exit_chunks"] = [
+            {"mean": e["mean"], "ci95": e["ci95"], "never": e["missing"]}
+            for e in _aggregate_lists(per_seed, "exit_chunks")
+        ]
+    return out
 
 
 def _aggregate(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
@@ -358,23 +591,46 @@ def run_replays(
     *,
     label_delay: int = 0,
     progress: Progress | None = None,
+    recovery_margin: float = 0.01,
+    post_drift_window: int = 10,
 ) -> dict[str, dict[str, Any]]:
-    """Replay every strategy for every seed; per strategy the aggregate and per-seed runs."""
+    """Replay every strategy for every seed; per strategy the aggregate and per-seed runs.
+
+    ``rollbacks_detail`` (over seeds, each event with its seed) and, with drift, the
+    recovery and post-drift figures are included (see the module docstring).
+    """
+    points = [int(p) for p in cache.info.get("drift_points", [])]
     out: dict[str, dict[str, Any]] = {}
     total = len(specs) * len(seeds)
     done = 0
     for spec in specs:
         per_seed = []
         for seed in seeds:
-            run = replay(cache, spec.build(seed), label_delay=label_delay)
-            per_seed.append(_run_summary(cache, run, seed))
+            policy = spec.build(seed)
+            run = replay(cache, policy, label_delay=label_delay)
+            per_seed.append(
+                _run_summary(
+                    cache,
+                    run,
+                    seed,
+                    policy=policy,
+                    recovery_margin=recovery_margin,
+                    post_drift_window=post_drift_window,
+                )
+            )
             done += 1
             if progress:
                 progress("replay", done, total)
         out[spec.label] = {
             "policy": spec.policy,
             "params": spec.params,
+            "guardrail": spec.guardrail,
+            "shaping": spec.shaping,
             **_aggregate(per_seed),
+            **_aggregate_drift(per_seed, points),
+            "rollbacks_detail": [
+                {"seed": r["seed"], **event} for r in per_seed for event in r["rollbacks_detail"]
+            ],
             "per_seed": per_seed,
         }
     return out
@@ -387,7 +643,13 @@ def simulate(config: SimulationConfig, *, progress: Progress | None = None) -> d
     cache_seconds = time.perf_counter() - started
     seeds = list(range(config.seed, config.seed + config.seeds))
     strategies = run_replays(
-        cache, config.strategy_specs(), seeds, label_delay=config.label_delay, progress=progress
+        cache,
+        config.strategy_specs(),
+        seeds,
+        label_delay=config.label_delay,
+        progress=progress,
+        recovery_margin=config.recovery_margin,
+        post_drift_window=config.post_drift_window,
     )
     results = assemble_results(config.to_dict(), cache, strategies, seeds)
     results["timing"] = {
@@ -445,6 +707,13 @@ def assemble_results(
             for k in range(cache.n_scored_chunks)
         ],
         "events": cache.events,
+        "drift": {
+            "scenarios": cache.info.get("drift", []),
+            "points": cache.info.get("drift_points", []),
+            "broken_versions": cache.info.get("broken_versions", []),
+            "recovery_margin": config.get("recovery_margin"),
+            "post_drift_window": config.get("post_drift_window"),
+        },
         "strategies": strategies,
     }
 
@@ -530,11 +799,19 @@ def summary_json(results: Mapping[str, Any]) -> dict[str, Any]:
                         "served_rows",
                         "metrics",
                         "undefined",
+                        "recovery_chunks",
+                        "post_drift_regret",
+                        "post_drift_regret_total",
+                        "post_drift_regret_total_ci95",
+                        "broken_share",
+                        "exit_chunks",
                     )
+                    if key in s
                 }
                 for name, s in results["strategies"].items()
             },
             "oracle": {"mean_reward": results["oracle"]["mean_reward"]},
+            **({"drift": results["drift"]} if results.get("drift", {}).get("points") else {}),
         }
     )
 
