@@ -93,6 +93,9 @@ def test_simulate_table(shared_data_dir, tmp_path, capsys):
         (["--dataset", "vehicle-claims", "--chunk-size", "99999"], "15420"),
         (["--dataset", "adult", "--cost-ratio", "0.5", "--reward", "cost"], "cost_ratio"),
         (["--dataset", "adult", "--families", "svm"], "unknown model family"),
+        (["--dataset", "adult", "--strategies", ""], "names no strategy"),
+        (["--dataset", "adult", "--strategies", " , "], "names no strategy"),
+        (["--dataset", "adult", "--cost-ratio", "5"], "'accuracy' has no parameter 'cost_ratio'"),
     ],
 )
 def test_bad_input_is_a_clear_error(args, message, shared_data_dir, tmp_path, capsys):
@@ -160,3 +163,22 @@ def test_strategies_and_datasets_listings(capsys, tmp_path):
     for name in DATASETS:
         assert name in out
     assert f"searched, in order: {tmp_path}" in out
+
+
+def test_unwritable_output_fails_before_any_work(shared_data_dir, tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    code = main(
+        [
+            "simulate",
+            "--dataset",
+            "adult",
+            "--data-dir",
+            str(shared_data_dir),
+            "--out",
+            str(blocker / "out"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot write to the output directory" in err
+    assert "[banditops]" not in err  # nothing was trained or replayed

@@ -195,6 +195,18 @@ def render_drift_table(results: dict[str, Any]) -> str:
     return head + "\n" + "\n".join(lines)
 
 
+def _writable_dir(path: Path) -> Path:
+    """Create ``path`` if needed and check it can be written, before any long work."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".banditops-write-check"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"cannot write to the output directory {path}: {exc.strerror}") from None
+    return path
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from banditops.models.pool import PoolConfig
     from banditops.simulation.simulate import (
@@ -205,11 +217,12 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         write_results,
     )
 
-    strategies = (
-        [s.strip() for s in args.strategies.split(",") if s.strip()]
-        if args.strategies
-        else list(DEFAULT_STRATEGIES)
-    )
+    if args.strategies is None:
+        strategies = list(DEFAULT_STRATEGIES)
+    else:
+        strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+        if not strategies:
+            raise ConfigError("--strategies names no strategy; give a comma-separated list")
     if args.guardrail:
         strategies += [f"{s}+guardrail" for s in strategies if "+guardrail" not in s]
     if args.shaping:
@@ -257,10 +270,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         recovery_margin=args.recovery_margin,
         post_drift_window=args.post_drift_window,
     )
+    out = _writable_dir(Path(args.out) if args.out else Path("results") / args.dataset)
     started = time.perf_counter()
     results = simulate(config, progress=_Progress(not args.quiet))
     wall = time.perf_counter() - started
-    out = Path(args.out) if args.out else Path("results") / args.dataset
     paths = write_results(results, out)
     if args.json:
         print(json.dumps(summary_json(results), indent=1, sort_keys=True, allow_nan=False))

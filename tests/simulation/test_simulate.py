@@ -171,9 +171,13 @@ def test_forests_and_boosting_are_reproducible_to_the_byte(shared_data_dir):
     # a forest summing its trees on two threads would change the last digits of its
     # probabilities, and so its tuned threshold, from run to run
     config = SimulationConfig(
-        dataset="vehicle-claims", strategies=["thompson"], seeds=1, chunk_size=2000,
-        pool=PoolConfig(families=("random-forest", "hist-gb"), warmup_chunks=2,
-                        retrain_every=3, train_window=4),
+        dataset="vehicle-claims",
+        strategies=["thompson"],
+        seeds=1,
+        chunk_size=2000,
+        pool=PoolConfig(
+            families=("random-forest", "hist-gb"), warmup_chunks=2, retrain_every=3, train_window=4
+        ),
         data_dir=str(shared_data_dir),
     )
     first, second = simulate(config), simulate(config)
