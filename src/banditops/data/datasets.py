@@ -741,13 +741,13 @@ def _int_column(
             f"got {values.iloc[position]!r}"
         )
     digits = values.str.lstrip("+-").str.lstrip("0").str.len().to_numpy()
-    for position in np.flatnonzero(digits >= 19):  # int64 has at most 19 digits
-        if is_missing is None or not is_missing[position]:
-            number = int(values.iloc[position])
+    for long in np.flatnonzero(digits >= 19).tolist():  # int64 has at most 19 digits
+        if is_missing is None or not is_missing[long]:
+            number = int(values.iloc[long])
             if not -(2**63) <= number < 2**63:
                 raise DataError(
-                    f"{_where(rows, position)}: column {name!r}: integer "
-                    f"{values.iloc[position]!r} is out of the int64 range"
+                    f"{_where(rows, long)}: column {name!r}: integer "
+                    f"{values.iloc[long]!r} is out of the int64 range"
                 )
     if is_missing is not None and is_missing.any():
         return pd.to_numeric(values.where(~is_missing), errors="raise").astype("float64")
