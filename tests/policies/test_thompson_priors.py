@@ -75,3 +75,10 @@ def test_blocked_draws_give_the_stream_of_one_beta_call() -> None:
     picks = select_max_beta(np.random.default_rng(3), alpha, beta, n)
     one_call = np.argmax(np.random.default_rng(3).beta(alpha, beta, size=(n, 3)), axis=1)
     assert np.array_equal(picks, one_call)
+
+
+@pytest.mark.parametrize("prior", [1e-3, 0.01, 1.0, 1e6])
+def test_discounted_thompson_select_matches_probabilities(prior: float) -> None:
+    policy = make_policy("discounted-thompson", seed=1, prior_alpha=prior, prior_beta=prior)
+    probs = policy.probabilities(ARMS)
+    assert np.allclose(_frequencies(policy), probs, atol=0.02), probs
