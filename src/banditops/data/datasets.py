@@ -495,7 +495,8 @@ def resolve_file(
         The file is in no directory and cannot (or may not) be downloaded; the message lists
         every path searched and where to put the file.
     DataError
-        The download failed (HTTP error, network error, timeout).
+        The download failed (HTTP error, network error, timeout), or a directory (or
+        other non-file) is where a candidate file would be.
 
     Examples
     --------
@@ -519,6 +520,8 @@ def resolve_file(
                     logger.debug("%s: found %s", spec.name, candidate)
                     _verify(candidate, wanted)
                     return candidate
+                if candidate.exists():  # like a corrupt copy, never silently shadowed
+                    _check_file(candidate)
     if datafile.url is not None and download:
         return _download(datafile, cache_dir() / spec.folder)
     raise DatasetNotFoundError(_not_found_message(spec, datafile, dirs, searched, download))
@@ -599,6 +602,44 @@ def _download(datafile: DataFile, target_dir: Path) -> Path:
 # --------------------------------------------------------------------------------------------
 
 
+def _check_file(path: Path) -> Path:
+    """``path`` if it is a regular file; else a :class:`DataError` saying what it is.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> _check_file(Path(tempfile.mkdtemp()))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    banditops.errors.DataError: ...: is a directory, not a data file
+    """
+    try:
+        if path.is_file():
+            return path
+        if path.is_dir():
+            raise DataError(f"{path}: is a directory, not a data file")
+        if path.exists():
+            raise DataError(f"{path}: not a regular file")
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise DataError(f"{path}: cannot access the file ({exc})") from exc
+    raise DatasetNotFoundError(f"{path}: no such file")
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Turn the errors of reading (and decompressing, decoding) ``path`` into DataError."""
+    try:
+        yield
+    except DataError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text ({exc})") from exc
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise DataError(f"{path}: not a valid gzip file ({exc})") from exc
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the file ({exc})") from exc
+
+
 @contextmanager
 def _open_text(path: Path) -> Iterator[IO[str]]:
     opener = gzip.open if _is_gzip(path) else open
@@ -607,13 +648,10 @@ def _open_text(path: Path) -> Iterator[IO[str]]:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        with _open_text(path) as fh:
-            return fh.read()
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text ({exc})") from exc
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise DataError(f"{path}: not a valid gzip file ({exc})") from exc
+    """The whole text of a data file (plain or ``.gz``), without a leading UTF-8 BOM."""
+    _check_file(path)
+    with _reading(path), _open_text(path) as fh:
+        return fh.read().removeprefix("\ufeff")
 
 
 class _Rows(NamedTuple):
@@ -687,9 +725,13 @@ def _check_not_empty(values: pd.Series, name: str, rows: Sequence[_Rows]) -> Non
 def _int_column(
     values: pd.Series, name: str, rows: Sequence[_Rows], *, missing: str | None = None
 ) -> pd.Series:
-    """Strict integers; ``missing`` marks a missing value (the column then becomes float)."""
+    """Strict integers; ``missing`` marks a missing value (the column then becomes float).
+
+    Only ASCII digits count (``\\d`` would take Arabic-Indic or fullwidth ones), and a
+    value must fit in int64.
+    """
     is_missing = (values == missing).to_numpy() if missing is not None else None
-    ok = values.str.fullmatch(r"[+-]?\d+").to_numpy(dtype=bool)
+    ok = values.str.fullmatch(r"[+-]?[0-9]+").to_numpy(dtype=bool)
     if is_missing is not None:
         ok = ok | is_missing
     if not ok.all():
@@ -698,6 +740,15 @@ def _int_column(
             f"{_where(rows, position)}: column {name!r}: expected an integer, "
             f"got {values.iloc[position]!r}"
         )
+    digits = values.str.lstrip("+-").str.lstrip("0").str.len().to_numpy()
+    for long in np.flatnonzero(digits >= 19).tolist():  # int64 has at most 19 digits
+        if is_missing is None or not is_missing[long]:
+            number = int(values.iloc[long])
+            if not -(2**63) <= number < 2**63:
+                raise DataError(
+                    f"{_where(rows, long)}: column {name!r}: integer "
+                    f"{values.iloc[long]!r} is out of the int64 range"
+                )
     if is_missing is not None and is_missing.any():
         return pd.to_numeric(values.where(~is_missing), errors="raise").astype("float64")
     return values.astype("int64")
@@ -997,7 +1048,8 @@ def read_creditcard(path: str | os.PathLike[str]) -> ParsedTable:
     Raises
     ------
     DataError
-        Wrong columns, a malformed line (wrong field count, empty or non-numeric value; named
+        Not a readable file (missing, a directory, not UTF-8, a broken gzip), wrong columns,
+        no data rows, a malformed line (wrong field count, empty or non-numeric value; named
         by line where it can be located), or a label other than 0/1.
 
     Examples
@@ -1011,12 +1063,13 @@ def read_creditcard(path: str | os.PathLike[str]) -> ParsedTable:
     >>> table.X.shape, table.y.tolist(), table.time.tolist(), "Time" in table.X
     ((1, 29), [1], [0.0], False)
     """
-    file = Path(path)
+    file = _check_file(Path(path))
     dtypes: dict[str, str | type] = {name: "float64" for name in CREDITCARD_COLUMNS}
     dtypes["Class"] = str
     try:
-        header = pd.read_csv(file, nrows=0).columns.tolist()
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        with _reading(file):
+            header = pd.read_csv(file, nrows=0).columns.tolist()
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(f"{file}: cannot read the header: {exc}") from exc
     missing = [name for name in CREDITCARD_COLUMNS if name not in header]
     extra = [name for name in header if name not in CREDITCARD_COLUMNS]
@@ -1026,15 +1079,19 @@ def read_creditcard(path: str | os.PathLike[str]) -> ParsedTable:
             f"expected exactly {list(CREDITCARD_COLUMNS)}"
         )
     try:
-        frame = pd.read_csv(file, dtype=dtypes, skip_blank_lines=False)
+        with _reading(file):
+            frame = pd.read_csv(file, dtype=dtypes, skip_blank_lines=False)
     except pd.errors.ParserError as exc:
         raise DataError(f"{file}: {exc}") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
+    except DataError:
+        raise
+    except ValueError as exc:
         raise DataError(f"{file}: {exc}; {_locate_bad_number(file)}") from exc
     # trailing empty lines read as all-NaN rows; allow them, nothing else may be empty
     filled = frame.notna().any(axis=1).to_numpy()
-    if filled.any():
-        frame = frame.iloc[: int(np.flatnonzero(filled)[-1]) + 1]
+    if not filled.any():
+        raise DataError(f"{file}: no data rows")
+    frame = frame.iloc[: int(np.flatnonzero(filled)[-1]) + 1]
     empty = frame.isna().any(axis=1).to_numpy()
     if empty.any():
         position = int(np.argmax(empty))
@@ -1058,7 +1115,11 @@ def read_creditcard(path: str | os.PathLike[str]) -> ParsedTable:
 
 def _locate_bad_number(file: Path) -> str:
     """Re-read as text to name the first non-numeric value (error path only)."""
-    frame = pd.read_csv(file, dtype=str, keep_default_na=False)
+    try:
+        with _reading(file):
+            frame = pd.read_csv(file, dtype=str, keep_default_na=False)
+    except (DataError, ValueError) as exc:
+        return f"could not locate the value ({exc})"
     for name in CREDITCARD_COLUMNS[:-1]:
         converted = pd.to_numeric(frame[name], errors="coerce")
         bad = converted.isna().to_numpy() & (frame[name] != "").to_numpy()
@@ -1146,7 +1207,7 @@ def read_elec2(path: str | os.PathLike[str]) -> ParsedTable:
     >>> table.X.shape, table.y.tolist(), str(table.X["day"].dtype)
     ((2, 8), [1, 0], 'category')
     """
-    file = Path(path)
+    file = Path(path)  # _read_text checks it is a readable file
     text = _read_text(file)
     first_line = 1
     if file.name.removesuffix(".gz").lower().endswith(".arff"):

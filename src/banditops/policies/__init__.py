@@ -82,7 +82,7 @@ def policy_names() -> list[str]:
 
 
 def _lookup(name: str) -> type[BasePolicy]:
-    if name not in POLICIES:
+    if not isinstance(name, str) or name not in POLICIES:
         raise ConfigError(f"unknown policy {name!r}; known policies: {', '.join(POLICIES)}")
     return POLICIES[name]
 

@@ -42,6 +42,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import stats
 
+from banditops.errors import ConfigError
 from banditops.policies.base import (
     Arm,
     ArmStats,
@@ -49,10 +50,23 @@ from banditops.policies.base import (
     SeedLike,
     check_int,
     check_range,
+    require_keys,
     validation_scores,
 )
 
 __all__ = ["ABTest", "welch_one_sided"]
+
+_LEARNED_KEYS = (
+    "started",
+    "incumbent",
+    "waiting",
+    "challenged",
+    "test",
+    "test_stats",
+    "history",
+    "step",
+)
+_TEST_KEYS = ("incumbent", "challenger", "started_step", "served_rows")
 
 
 def _finite_or_none(value: float) -> float | None:
@@ -336,11 +350,56 @@ class ABTest(BasePolicy):
         }
 
     def _load_learned_state(self, learned: Mapping[str, Any]) -> None:
-        self._started = bool(learned["started"])
-        self._incumbent = learned["incumbent"]
-        self._waiting = list(learned["waiting"])
-        self._challenged = list(learned["challenged"])
-        self._test = learned["test"]
-        self._test_stats = {arm: ArmStats.from_dict(s) for arm, s in learned["test_stats"].items()}
-        self._history = list(learned["history"])
-        self._step = int(learned["step"])
+        where = "ab-test learned state"
+        require_keys(learned, _LEARNED_KEYS, where=where)
+        known = set(self._stats)
+
+        def arm_list(key: str) -> list[str]:
+            value = learned[key]
+            if not isinstance(value, list) or not all(a in known for a in value):
+                raise ConfigError(f"{where}: {key} must be a list of known arm ids, got {value!r}")
+            return list(value)
+
+        if not isinstance(learned["started"], bool):
+            raise ConfigError(f"{where}: started must be true or false, got {learned['started']!r}")
+        incumbent = learned["incumbent"]
+        if not (incumbent is None if not learned["started"] else incumbent in known):
+            raise ConfigError(
+                f"{where}: incumbent must be a known arm id once started (None before), "
+                f"got {incumbent!r}"
+            )
+        test = learned["test"]
+        test_stats: dict[str, ArmStats] = {}
+        if test is not None:
+            require_keys(test, _TEST_KEYS, where=f"{where}: test")
+            if test["incumbent"] != incumbent or test["challenger"] not in known:
+                raise ConfigError(
+                    f"{where}: test must be between the incumbent {incumbent!r} and a known "
+                    f"challenger, got {test['incumbent']!r} vs {test['challenger']!r}"
+                )
+            for key in ("started_step", "served_rows"):
+                check_int(f"{where}: test {key}", test[key], 0)
+            require_keys(
+                learned["test_stats"],
+                sorted({test["incumbent"], test["challenger"]}),
+                where=f"{where}: test_stats",
+            )
+            test_stats = {
+                arm: ArmStats.from_dict(data, where=f"{where}: test_stats of arm {arm!r}")
+                for arm, data in learned["test_stats"].items()
+            }
+        elif learned["test_stats"] != {}:
+            raise ConfigError(f"{where}: test_stats must be empty when no test runs")
+        history = learned["history"]
+        if not isinstance(history, list) or not all(
+            isinstance(e, Mapping) and isinstance(e.get("kind"), str) for e in history
+        ):
+            raise ConfigError(f"{where}: history must be a list of event dicts with a 'kind'")
+        self._started = learned["started"]
+        self._incumbent = incumbent
+        self._waiting = arm_list("waiting")
+        self._challenged = arm_list("challenged")
+        self._test = None if test is None else dict(test)
+        self._test_stats = test_stats
+        self._history = list(history)
+        self._step = check_int(f"{where}: step", learned["step"], 0)

@@ -8,7 +8,8 @@ engine or in the live router.
 The verbs
 ---------
 ``select(arms, n)``
-    The arm of each of ``n`` rows, as an ``int`` array of positions into ``arms``.
+    The arm of each of ``n`` rows, as an ``int`` array of positions into ``arms``
+    (``0 <= n <= MAX_ROWS``, ten million rows per call).
     Every row of one call uses the policy state at the time of the call (chunk
     semantics). Stochastic policies draw each row independently from
     ``probabilities(arms)``; deterministic ones may split a chunk's traffic in fixed
@@ -23,7 +24,9 @@ The verbs
     :class:`~banditops.errors.FeedbackError` and leave the state unchanged.
 ``state()`` / ``from_state(state)``
     The full state (hyperparameters, random generator, learned statistics) as a plain
-    JSON-able dict, and back.
+    JSON-able dict, and back. ``from_state`` checks what it is given (keys, types, ranges,
+    consistency of the statistics) and raises :class:`~banditops.errors.ConfigError`
+    naming what is wrong, so a tampered or truncated snapshot never loads.
 
 Arms may appear and disappear between calls; an arm seen for the first time gets the
 policy's prior.
@@ -45,9 +48,11 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import inspect
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
@@ -56,14 +61,21 @@ import numpy as np
 from banditops.errors import ConfigError, FeedbackError, UnknownArmError
 
 __all__ = [
+    "MAX_ROWS",
     "Arm",
     "ArmStats",
     "BasePolicy",
     "Policy",
     "SeedLike",
     "check_int",
+    "check_n",
     "check_range",
+    "check_seed",
     "even_shares",
+    "json_native",
+    "load_rng_state",
+    "malformed_state",
+    "require_keys",
     "split_traffic",
     "validate_rewards",
     "validation_scores",
@@ -71,6 +83,10 @@ __all__ = [
 
 SeedLike = int | np.random.SeedSequence | None
 PolicyT = TypeVar("PolicyT", bound="BasePolicy")
+
+MAX_ROWS = 10_000_000
+"""Most rows one ``select`` call may choose for (a larger chunk is a caller's error;
+split it): the decision arrays of one call must fit in memory."""
 
 
 @dataclass(frozen=True)
@@ -93,12 +109,48 @@ class Arm:
     --------
     >>> Arm("lr@5", created_at=5, validation_score=0.84, family="logreg")
     Arm(id='lr@5', created_at=5, validation_score=0.84, family='logreg')
+
+    The fields are checked at construction (numpy scalars become Python ones, a NaN
+    score means "no score" and becomes ``None``):
+
+    >>> Arm("lr@5", created_at=float("nan"))
+    Traceback (most recent call last):
+    ...
+    banditops.errors.ConfigError: arm 'lr@5': created_at must be an integer, got nan
     """
 
     id: str
     created_at: int = 0
     validation_score: float | None = None
     family: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id:
+            raise ConfigError(f"an arm id must be a non-empty string, got {self.id!r}")
+        where = f"arm {self.id!r}"
+        created = self.created_at
+        if isinstance(created, (bool, np.bool_)) or not isinstance(created, (int, np.integer)):
+            raise ConfigError(f"{where}: created_at must be an integer, got {created!r}")
+        object.__setattr__(self, "created_at", int(created))
+        score = self.validation_score
+        if score is not None:
+            if isinstance(score, (bool, np.bool_)) or not isinstance(
+                score, (int, float, np.integer, np.floating)
+            ):
+                raise ConfigError(
+                    f"{where}: validation_score must be a finite number or None, got {score!r}"
+                )
+            try:
+                value = float(score)
+            except OverflowError:
+                value = math.inf
+            if math.isinf(value):
+                raise ConfigError(
+                    f"{where}: validation_score must be a finite number or None, got {score!r}"
+                )
+            object.__setattr__(self, "validation_score", None if math.isnan(value) else value)
+        if self.family is not None and not isinstance(self.family, str):
+            raise ConfigError(f"{where}: family must be a string or None, got {self.family!r}")
 
 
 @dataclass
@@ -141,9 +193,53 @@ class ArmStats:
         return {"count": self.count, "total": self.total, "total_sq": self.total_sq}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, float]) -> ArmStats:
-        """Inverse of :meth:`to_dict`."""
-        return cls(float(data["count"]), float(data["total"]), float(data["total_sq"]))
+    def from_dict(cls, data: Mapping[str, float], *, where: str = "arm statistics") -> ArmStats:
+        """Inverse of :meth:`to_dict`; checks that the numbers can be statistics of rewards.
+
+        Raises
+        ------
+        ConfigError
+            Unless ``data`` has exactly the keys ``count``, ``total``, ``total_sq``, all
+            finite real numbers with ``0 <= total_sq <= total <= count`` (rewards lie in
+            [0, 1]); the message starts with ``where``.
+
+        Examples
+        --------
+        >>> ArmStats.from_dict({"count": 2.0, "total": 1.0, "total_sq": 1.0})
+        ArmStats(count=2.0, total=1.0, total_sq=1.0)
+        >>> ArmStats.from_dict({"count": 2.0, "total": 3.0, "total_sq": 1.0}, where="arm 'a'")
+        Traceback (most recent call last):
+        ...
+        banditops.errors.ConfigError: arm 'a': total must lie in [0, count = 2], got 3.0
+        """
+        require_keys(data, ("count", "total", "total_sq"), where=where)
+        values = {}
+        for key in ("count", "total", "total_sq"):
+            value = data[key]
+            if isinstance(value, (bool, np.bool_)) or not isinstance(
+                value, (int, float, np.integer, np.floating)
+            ):
+                raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
+            try:
+                values[key] = float(value)
+            except OverflowError:
+                values[key] = math.inf
+            if not math.isfinite(values[key]):
+                raise ConfigError(f"{where}: {key} must be finite, got {value!r}")
+        count, total, total_sq = values["count"], values["total"], values["total_sq"]
+        # sums of rewards in [0, 1] may round a few ulps past their bounds
+        slack = 1e-9 * max(1.0, count)
+        if count < 0:
+            raise ConfigError(f"{where}: count must be >= 0, got {data['count']!r}")
+        if not -slack <= total <= count + slack:
+            raise ConfigError(
+                f"{where}: total must lie in [0, count = {count:g}], got {data['total']!r}"
+            )
+        if not -slack <= total_sq <= total + slack:
+            raise ConfigError(
+                f"{where}: total_sq must lie in [0, total = {total:g}], got {data['total_sq']!r}"
+            )
+        return cls(count, total, total_sq)
 
 
 def check_range(
@@ -174,16 +270,23 @@ def check_range(
     lo_b = "(" if low_open else "["
     hi_b = ")" if high_open else "]"
     interval = f"{lo_b}{_fmt(low, '-inf')}, {_fmt(high, 'inf')}{hi_b}"
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ConfigError(f"{name} must be a number in {interval}, got {value!r}")
-    val = float(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise ConfigError(f"{name} must be a number in {interval}, got {_short(value)}")
+    try:
+        val = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise ConfigError(
+            f"{name} must lie in {interval}, got an integer too large for a float ({_short(value)})"
+        ) from None
     bad = math.isnan(val)
     if low is not None:
         bad = bad or (val <= low if low_open else val < low)
     if high is not None:
         bad = bad or (val >= high if high_open else val > high)
     if bad:
-        raise ConfigError(f"{name} must lie in {interval}, got {value!r}")
+        raise ConfigError(f"{name} must lie in {interval}, got {_short(value)}")
     return val
 
 
@@ -200,12 +303,186 @@ def check_int(name: str, value: Any, low: int | None = None, high: int | None = 
     banditops.errors.ConfigError: window must be an integer in [1, inf], got 0.5
     """
     interval = f"[{_fmt(low, '-inf')}, {_fmt(high, 'inf')}]"
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ConfigError(f"{name} must be an integer in {interval}, got {value!r}")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ConfigError(f"{name} must be an integer in {interval}, got {_short(value)}")
     val = int(value)
     if (low is not None and val < low) or (high is not None and val > high):
-        raise ConfigError(f"{name} must lie in {interval}, got {value!r}")
+        raise ConfigError(f"{name} must lie in {interval}, got {_short(value)}")
     return val
+
+
+def check_n(n: Any) -> int:
+    """Validate the row count of one ``select`` call: an integer in ``[0, MAX_ROWS]``.
+
+    Examples
+    --------
+    >>> check_n(1000)
+    1000
+    >>> check_n(10**9)
+    Traceback (most recent call last):
+    ...
+    banditops.errors.ConfigError: n must lie in [0, 10000000], got 1000000000
+    """
+    return check_int("n", n, 0, MAX_ROWS)
+
+
+def check_seed(seed: Any) -> SeedLike:
+    """Validate a policy seed: ``None``, a non-negative integer or a ``SeedSequence``.
+
+    numpy scalars become Python ``int``; booleans, floats, strings and negative numbers
+    are refused (numpy would raise its own errors, or silently accept ``True``).
+
+    Examples
+    --------
+    >>> check_seed(np.int64(7))
+    7
+    >>> check_seed(-1)
+    Traceback (most recent call last):
+    ...
+    banditops.errors.ConfigError: seed must be None, a non-negative integer or a \
+numpy SeedSequence, got -1
+    """
+    if seed is None or isinstance(seed, np.random.SeedSequence):
+        return seed
+    if (
+        not isinstance(seed, (bool, np.bool_))
+        and isinstance(seed, (int, np.integer))
+        and int(seed) >= 0
+    ):
+        return int(seed)
+    raise ConfigError(
+        f"seed must be None, a non-negative integer or a numpy SeedSequence, got {_short(seed)}"
+    )
+
+
+def json_native(value: Any, name: str = "value") -> Any:
+    """``value`` with numpy scalars as the equal Python ones, so ``json.dumps`` takes it.
+
+    Dicts (string keys) and lists are converted element by element, a tuple becomes a
+    list; ``None``, ``bool``, ``int``, ``float`` and ``str`` stay as they are. Anything
+    else raises :class:`ConfigError` naming ``name``.
+
+    Examples
+    --------
+    >>> json_native({"min_samples": np.int64(5), "alpha": np.float32(0.5), "on": np.True_})
+    {'min_samples': 5, 'alpha': 0.5, 'on': True}
+    """
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if isinstance(value, (str, np.str_)):
+        return str(value)
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ConfigError(f"{name}: keys must be strings, got {key!r}")
+            out[key] = json_native(item, f"{name}[{key!r}]")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [json_native(item, f"{name}[{i}]") for i, item in enumerate(value)]
+    raise ConfigError(
+        f"{name} must be a JSON value (None, bool, int, float, str, list, dict), "
+        f"got {type(value).__name__} {_short(value)}"
+    )
+
+
+def require_keys(
+    data: Any,
+    required: Iterable[str],
+    *,
+    where: str,
+    optional: Iterable[str] = (),
+) -> None:
+    """Check that ``data`` is a dict with the ``required`` keys and no keys but those
+    and the ``optional`` ones; raise :class:`ConfigError` naming ``where`` otherwise.
+
+    Examples
+    --------
+    >>> require_keys({"a": 1, "c": 2}, ["a", "b"], where="policy state")
+    Traceback (most recent call last):
+    ...
+    banditops.errors.ConfigError: policy state: missing keys ['b'], unexpected keys ['c']
+    """
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where} must be a dict, got {type(data).__name__} {_short(data)}")
+    required = list(required)
+    allowed = {*required, *optional}
+    missing = [key for key in required if key not in data]
+    extra = [key for key in data if key not in allowed]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing keys {missing}")
+        if extra:
+            parts.append(f"unexpected keys {extra}")
+        raise ConfigError(f"{where}: {', '.join(parts)}")
+
+
+@contextlib.contextmanager
+def malformed_state(where: str) -> Iterator[None]:
+    """Turn the errors of reading a malformed state into :class:`ConfigError`.
+
+    A state loader validates what it can name precisely; this is the net under it, for
+    the structure it only reads (a missing key, a list where a dict belongs, a value
+    that does not convert).
+
+    Examples
+    --------
+    >>> with malformed_state("learned state of 'ucb'"):
+    ...     {}["steps"]
+    Traceback (most recent call last):
+    ...
+    banditops.errors.ConfigError: learned state of 'ucb' is malformed: missing key 'steps'
+    """
+    try:
+        yield
+    except ConfigError:
+        raise
+    except KeyError as exc:
+        raise ConfigError(f"{where} is malformed: missing key {exc}") from exc
+    except (TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+        raise ConfigError(f"{where} is malformed: {exc}") from exc
+
+
+def load_rng_state(rng: np.random.Generator, state: Any, *, where: str = "rng") -> None:
+    """Set ``rng`` to a saved ``bit_generator.state``, checking it first.
+
+    Raises
+    ------
+    ConfigError
+        If ``state`` is not the state of a bit generator of the same type as ``rng``'s,
+        or its fields do not load.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> load_rng_state(rng, {"bit_generator": "MT19937", "state": {}})
+    Traceback (most recent call last):
+    ...
+    banditops.errors.ConfigError: rng: a state of bit generator 'MT19937', expected 'PCG64'
+    """
+    expected = type(rng.bit_generator).__name__
+    if not isinstance(state, Mapping):
+        raise ConfigError(f"{where} must be a bit generator state dict, got {_short(state)}")
+    if state.get("bit_generator") != expected:
+        raise ConfigError(
+            f"{where}: a state of bit generator {state.get('bit_generator')!r}, "
+            f"expected {expected!r}"
+        )
+    with malformed_state(where):
+        rng.bit_generator.state = copy.deepcopy(dict(state))
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr`` of a value, cut to ``limit`` characters for error messages."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-2:]}"
 
 
 def _fmt(bound: float | None, default: str) -> str:
@@ -244,10 +521,10 @@ def validate_rewards(rewards: Any) -> np.ndarray:
         arr = arr.reshape(1)
     if arr.ndim != 1:
         raise FeedbackError(f"rewards must be one-dimensional, got shape {arr.shape}")
-    if arr.dtype == bool or not (
-        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
-    ):
-        raise FeedbackError(f"rewards must be numbers in [0, 1], got dtype {arr.dtype}")
+    # only signed/unsigned integers and floats: numpy counts timedelta64 as an integer
+    # type, and datetimes, complex numbers and objects are no rewards either
+    if arr.dtype.kind not in "iuf":
+        raise FeedbackError(f"rewards must be real numbers in [0, 1], got dtype {arr.dtype}")
     arr = arr.astype(float, copy=False)
     bad = ~np.isfinite(arr) | (arr < 0.0) | (arr > 1.0)
     if bad.any():
@@ -348,13 +625,26 @@ class BasePolicy:
 
     def __init__(self, *, seed: SeedLike = None) -> None:
         self._params: dict[str, Any] = {}
-        self._rng = np.random.default_rng(seed)
+        self._rng = np.random.default_rng(check_seed(seed))
         self._stats: dict[str, ArmStats] = {}
 
     # -- hyperparameters -------------------------------------------------------------
     def _set_params(self, **params: Any) -> None:
-        """Store hyperparameters unchanged (called by subclasses after validation)."""
-        self._params.update(params)
+        """Store hyperparameters (called by subclasses after validation).
+
+        Values are kept as given, except that numpy scalars become the equal Python
+        ``int`` / ``float`` / ``bool`` (see :func:`json_native`), so ``state()`` is JSON.
+        """
+        self._params.update({key: json_native(value, key) for key, value in params.items()})
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """Names of the hyperparameters ``__init__`` accepts (``seed`` excluded)."""
+        return [
+            p.name
+            for p in inspect.signature(cls.__init__).parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "seed"
+        ]
 
     def params(self) -> dict[str, Any]:
         """The hyperparameters, as given at construction."""
@@ -367,8 +657,13 @@ class BasePolicy:
     # -- arms ------------------------------------------------------------------------
     @staticmethod
     def _check_arms(arms: Sequence[Arm]) -> None:
+        if isinstance(arms, (str, bytes, Mapping)) or not isinstance(arms, Sequence):
+            raise ConfigError(f"arms must be a sequence of Arm, got {type(arms).__name__}")
         if len(arms) == 0:
             raise ConfigError("a policy needs at least one live arm, got none")
+        for arm in arms:
+            if not isinstance(arm, Arm):
+                raise ConfigError(f"arms must be Arm objects, got {_short(arm)}")
         ids = [a.id for a in arms]
         if len(set(ids)) != len(ids):
             raise ConfigError(f"arm ids must be unique, got {ids}")
@@ -402,14 +697,15 @@ class BasePolicy:
         arms : sequence of Arm
             The live arms (at least one, unique ids).
         n : int
-            Number of rows (requests) in the chunk; 0 gives an empty array.
+            Number of rows (requests) in the chunk, in ``[0, MAX_ROWS]``; 0 gives an
+            empty array.
 
         Returns
         -------
         numpy.ndarray of int, shape (n,)
         """
         self._check_arms(arms)
-        n = check_int("n", n, 0)
+        n = check_n(n)
         self._observe(arms)
         if n == 0:
             return np.zeros(0, dtype=np.intp)
@@ -471,20 +767,46 @@ class BasePolicy:
 
     @classmethod
     def from_state(cls: type[PolicyT], state: Mapping[str, Any]) -> PolicyT:
-        """Rebuild a policy from :meth:`state`; its next decisions equal the original's."""
+        """Rebuild a policy from :meth:`state`; its next decisions equal the original's.
+
+        Raises
+        ------
+        ConfigError
+            If the state is not one :meth:`state` of this policy could have written: a
+            missing or unexpected key, a hyperparameter out of range, a random generator
+            state of another type, statistics that are not counts and sums of rewards in
+            [0, 1], or malformed learned state. The message says what is wrong.
+        """
         if not isinstance(state, Mapping):
             raise ConfigError(f"a policy state must be a dict, got {type(state).__name__}")
         if state.get("policy") != cls.name:
             raise ConfigError(
                 f"state is of policy {state.get('policy')!r}, cannot load it into {cls.name!r}"
             )
-        missing = [key for key in ("params", "rng", "stats") if key not in state]
-        if missing:
-            raise ConfigError(f"policy state lacks {missing}; was it made by state()?")
-        policy = cls(**state["params"])
-        policy._rng.bit_generator.state = copy.deepcopy(dict(state["rng"]))
-        policy._stats = {arm: ArmStats.from_dict(s) for arm, s in state["stats"].items()}
-        policy._load_learned_state(copy.deepcopy(dict(state.get("learned", {}))))
+        where = f"state of policy {cls.name!r}"
+        require_keys(
+            state, ("policy", "params", "rng", "stats"), optional=("learned",), where=where
+        )
+        # a policy may keep its seed among its params; the rng state below overrides it
+        require_keys(
+            state["params"], cls.param_names(), optional=("seed",), where=f"{where}: params"
+        )
+        with malformed_state(f"{where}: params"):
+            policy = cls(**state["params"])
+        load_rng_state(policy._rng, state["rng"], where=f"{where}: rng")
+        stats = state["stats"]
+        if not isinstance(stats, Mapping):
+            raise ConfigError(f"{where}: stats must be a dict of arm id to statistics")
+        policy._stats = {}
+        for arm, data in stats.items():
+            if not isinstance(arm, str) or not arm:
+                raise ConfigError(f"{where}: stats: arm ids must be non-empty strings, got {arm!r}")
+            policy._stats[arm] = ArmStats.from_dict(data, where=f"{where}: stats of arm {arm!r}")
+        learned = state.get("learned", {})
+        if not isinstance(learned, Mapping):
+            raise ConfigError(f"{where}: learned must be a dict, got {_short(learned)}")
+        with malformed_state(f"{where}: learned"):
+            policy._load_learned_state(copy.deepcopy(dict(learned)))
         return policy
 
 

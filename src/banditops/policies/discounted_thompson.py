@@ -56,7 +56,7 @@ import numpy as np
 
 from banditops.errors import UnknownArmError
 from banditops.policies.base import Arm, BasePolicy, SeedLike, check_range
-from banditops.policies.thompson import prob_max_beta
+from banditops.policies.thompson import PRIOR_MAX, PRIOR_MIN, prob_max_beta, select_max_beta
 
 __all__ = ["DiscountedThompson"]
 
@@ -70,7 +70,8 @@ class DiscountedThompson(BasePolicy):
         Discount per decision step (chunk), in (0, 1]. The evidence of an arm served at a
         steady rate saturates at ``1 / (1 - gamma)`` steps' worth (10 chunks at 0.9).
     prior_alpha, prior_beta : float, default 1.0
-        Shape parameters of the Beta prior the posterior decays toward, in (0, inf).
+        Shape parameters of the Beta prior the posterior decays toward, in [1e-6, 1e9]
+        (the range of ``thompson``, where ``select`` follows ``probabilities``).
     seed : int, SeedSequence or None
         Seed of the policy's random generator.
 
@@ -114,12 +115,8 @@ class DiscountedThompson(BasePolicy):
     ) -> None:
         super().__init__(seed=seed)
         self._gamma = check_range("gamma", gamma, 0, 1, low_open=True)
-        self._prior_alpha = check_range(
-            "prior_alpha", prior_alpha, 0, np.inf, low_open=True, high_open=True
-        )
-        self._prior_beta = check_range(
-            "prior_beta", prior_beta, 0, np.inf, low_open=True, high_open=True
-        )
+        self._prior_alpha = check_range("prior_alpha", prior_alpha, PRIOR_MIN, PRIOR_MAX)
+        self._prior_beta = check_range("prior_beta", prior_beta, PRIOR_MIN, PRIOR_MAX)
         self._set_params(gamma=gamma, prior_alpha=prior_alpha, prior_beta=prior_beta)
         self._evidence: dict[str, list[float]] = {}  # arm -> [S, F]
         self._steps = 0
@@ -155,8 +152,7 @@ class DiscountedThompson(BasePolicy):
 
     def _select(self, arms: Sequence[Arm], n: int) -> np.ndarray:
         alpha, beta = self._shapes(arms)
-        draws = self._rng.beta(alpha, beta, size=(n, len(arms)))
-        picks = np.argmax(draws, axis=1)
+        picks = select_max_beta(self._rng, alpha, beta, n)
         self._steps += 1
         if self._gamma < 1.0:
             for pair in self._evidence.values():

@@ -60,7 +60,11 @@ from banditops.policies.base import (
     BasePolicy,
     Policy,
     check_int,
+    check_n,
     check_range,
+    json_native,
+    malformed_state,
+    require_keys,
     validate_rewards,
 )
 
@@ -69,6 +73,20 @@ __all__ = ["Guardrail", "confidence_bounds", "load_policy"]
 logger = logging.getLogger(__name__)
 
 BOUNDS = ("hoeffding", "normal")
+_PARAM_NAMES = ("min_samples", "confidence", "bound", "fallback")
+_STATE_KEYS = (
+    "policy",
+    "params",
+    "base",
+    "stats",
+    "quarantined",
+    "events",
+    "hold",
+    "last_served",
+    "degraded",
+    "step",
+    "observed",
+)
 FALLBACKS = ("last-good", "base")
 
 
@@ -176,12 +194,15 @@ class Guardrail:
             raise ConfigError(f"fallback must be one of {list(FALLBACKS)}, got {fallback!r}")
         self._bound = bound
         self._fallback = fallback
-        self._params: dict[str, Any] = {
-            "min_samples": min_samples,
-            "confidence": confidence,
-            "bound": bound,
-            "fallback": fallback,
-        }
+        self._params: dict[str, Any] = json_native(
+            {
+                "min_samples": min_samples,
+                "confidence": confidence,
+                "bound": bound,
+                "fallback": fallback,
+            },
+            "params",
+        )
         self._base = base_policy
         self._stats: dict[str, ArmStats] = {}
         self._quarantined: list[str] = []
@@ -331,7 +352,7 @@ class Guardrail:
     # -- the verbs -------------------------------------------------------------------
     def select(self, arms: Sequence[Arm], n: int) -> np.ndarray:
         """Choose the arm of each of ``n`` rows; positions into ``arms``."""
-        n = check_int("n", n, 0)
+        n = check_n(n)
         usable = self._sync(arms)
         ids = [a.id for a in arms]
         if self._hold is not None:
@@ -397,19 +418,65 @@ class Guardrail:
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> Guardrail:
-        """Rebuild a guardrail and its base policy from :meth:`state`."""
+        """Rebuild a guardrail and its base policy from :meth:`state`.
+
+        Raises
+        ------
+        ConfigError
+            If the state is not one :meth:`state` could have written (missing or
+            unexpected keys, parameters out of range, statistics that are not of rewards
+            in [0, 1], a quarantined or held arm the guardrail never saw, a non-boolean
+            flag, a negative counter, ...) or the base policy's state is malformed.
+        """
         if not isinstance(state, Mapping) or state.get("policy") != cls.name:
             got = state.get("policy") if isinstance(state, Mapping) else type(state).__name__
             raise ConfigError(f"state is of policy {got!r}, cannot load it into {cls.name!r}")
-        guard = cls(load_policy(state["base"]), **state["params"])
-        guard._stats = {arm: ArmStats.from_dict(s) for arm, s in state["stats"].items()}
-        guard._quarantined = list(state["quarantined"])
-        guard._events = copy.deepcopy(list(state["events"]))
+        where = f"state of {cls.name!r}"
+        require_keys(state, _STATE_KEYS, where=where)
+        require_keys(state["params"], _PARAM_NAMES, where=f"{where}: params")
+        base = load_policy(state["base"])
+        with malformed_state(f"{where}: params"):
+            guard = cls(base, **state["params"])
+        stats = state["stats"]
+        if not isinstance(stats, Mapping):
+            raise ConfigError(f"{where}: stats must be a dict of arm id to statistics")
+        for arm, data in stats.items():
+            if not isinstance(arm, str) or not arm:
+                raise ConfigError(f"{where}: stats: arm ids must be non-empty strings, got {arm!r}")
+            guard._stats[arm] = ArmStats.from_dict(data, where=f"{where}: stats of arm {arm!r}")
+        quarantined = state["quarantined"]
+        if not isinstance(quarantined, list) or not all(
+            isinstance(arm, str) and arm in guard._stats for arm in quarantined
+        ):
+            raise ConfigError(
+                f"{where}: quarantined must be a list of known arm ids "
+                f"{guard.known_arms()}, got {quarantined!r}"
+            )
+        if len(set(quarantined)) != len(quarantined):
+            raise ConfigError(f"{where}: quarantined lists an arm twice: {quarantined!r}")
+        guard._quarantined = list(quarantined)
+        events = state["events"]
+        if not isinstance(events, list) or not all(
+            isinstance(e, Mapping) and isinstance(e.get("kind"), str) for e in events
+        ):
+            raise ConfigError(f"{where}: events must be a list of event dicts with a 'kind'")
+        guard._events = copy.deepcopy(events)
+        for key in ("hold", "last_served"):
+            arm = state[key]
+            if arm is not None and not (isinstance(arm, str) and arm in guard._stats):
+                raise ConfigError(
+                    f"{where}: {key} must be None or a known arm id {guard.known_arms()}, "
+                    f"got {arm!r}"
+                )
+        if state["hold"] is not None and state["hold"] in quarantined:
+            raise ConfigError(f"{where}: hold names the quarantined arm {state['hold']!r}")
         guard._hold = state["hold"]
         guard._last_served = state["last_served"]
-        guard._degraded = bool(state["degraded"])
-        guard._step = int(state["step"])
-        guard._observed = int(state["observed"])
+        if not isinstance(state["degraded"], bool):
+            raise ConfigError(f"{where}: degraded must be true or false, got {state['degraded']!r}")
+        guard._degraded = state["degraded"]
+        guard._step = check_int(f"{where}: step", state["step"], 0)
+        guard._observed = check_int(f"{where}: observed", state["observed"], 0)
         return guard
 
 
@@ -425,11 +492,17 @@ def load_policy(state: Mapping[str, Any]) -> Policy:
     from banditops.policies import POLICIES  # the registry imports this module
     from banditops.policies.shaping import SHAPINGS
 
-    name = state.get("policy") if isinstance(state, Mapping) else None
-    if name == Guardrail.name:
-        return Guardrail.from_state(state)
-    if name in SHAPINGS:
-        return SHAPINGS[str(name)].from_state(state)
-    if name not in POLICIES:
+    if not isinstance(state, Mapping):
+        raise ConfigError(f"a policy state must be a dict, got {type(state).__name__}")
+    name = state.get("policy")
+    if not isinstance(name, str):
         raise ConfigError(f"state of unknown policy {name!r}; known: {', '.join(POLICIES)}")
-    return POLICIES[str(name)].from_state(state)
+    # every loader validates what it reads; the net catches what a wrapper only indexes
+    with malformed_state(f"state of policy {name!r}"):
+        if name == Guardrail.name:
+            return Guardrail.from_state(state)
+        if name in SHAPINGS:
+            return SHAPINGS[name].from_state(state)
+        if name not in POLICIES:
+            raise ConfigError(f"state of unknown policy {name!r}; known: {', '.join(POLICIES)}")
+        return POLICIES[name].from_state(state)
