@@ -19,6 +19,7 @@ __all__ = [
     "DuplicateFeedbackError",
     "FeedbackError",
     "LedgerError",
+    "ModelError",
     "NoActiveArmError",
     "PayloadTooLargeError",
     "UnknownDecisionError",
@@ -54,3 +55,8 @@ class PayloadTooLargeError(BanditOpsError, ValueError):
 
 class LedgerError(BanditOpsError, RuntimeError):
     """The ledger is inconsistent with the configured policy (replay diverged, config changed)."""
+
+
+class ModelError(BanditOpsError, RuntimeError):
+    """A served model version failed on validated input (HTTP 500 with an error id only;
+    the request changes nothing)."""

@@ -78,6 +78,7 @@ from banditops.serve.exceptions import (
     ConflictError,
     DuplicateFeedbackError,
     LedgerError,
+    ModelError,
     NoActiveArmError,
     PayloadTooLargeError,
     UnknownDecisionError,
@@ -145,6 +146,44 @@ def _json_safe(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, bool)):
         return value
     return str(value)
+
+
+#: Largest magnitude a numeric feature may have. Tree ensembles (scikit-learn forests,
+#: gradient boosting) cast their input to float32, where anything larger is infinite and
+#: the model refuses the whole batch; every value is checked against this bound before
+#: any arm is drawn, so the answer (422) does not depend on the arm that would serve.
+FEATURE_MAX = float(np.finfo(np.float32).max)
+
+
+def _feature_number(value: Any, row: int, column: str) -> float:
+    """A numeric feature as float64, or :class:`DataError` (422) naming row and column.
+
+    Examples
+    --------
+    >>> _feature_number(39, 0, "age")
+    39.0
+    >>> _feature_number(10**400, 3, "age")
+    Traceback (most recent call last):
+    ...
+    banditops.errors.DataError: row 3: column 'age' must be a finite number within +-3.4e+38 (float32 range), got an integer of 1329 bits
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise DataError(f"row {row}: column {column!r} must be a number, got {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float64
+        number = math.inf
+    if not (math.isfinite(number) and abs(number) <= FEATURE_MAX):
+        shown = (  # no str() of a huge int: Python refuses more than 4300 digits
+            f"an integer of {value.bit_length()} bits"
+            if isinstance(value, int)
+            else repr(value)
+        )
+        raise DataError(
+            f"row {row}: column {column!r} must be a finite number within "
+            f"+-{FEATURE_MAX:.2g} (float32 range), got {shown}"
+        )
+    return number
 
 
 def _digest(arm_ids: Sequence[str]) -> str:
@@ -701,11 +740,7 @@ class Router:
                 if value is None:
                     data[col].append(np.nan)  # as pandas reads a missing value
                 elif numeric:
-                    if isinstance(value, bool) or not isinstance(value, (int, float)):
-                        raise DataError(f"row {i}: column {col!r} must be a number, got {value!r}")
-                    if not math.isfinite(value):
-                        raise DataError(f"row {i}: column {col!r} must be finite, got {value!r}")
-                    data[col].append(float(value))
+                    data[col].append(_feature_number(value, i, col))
                 else:
                     if not isinstance(value, str):
                         raise DataError(f"row {i}: column {col!r} must be a string, got {value!r}")
@@ -714,6 +749,22 @@ class Router:
             {c: pd.Series(v, dtype="float64" if columns[c] else object) for c, v in data.items()},
             index=pd.RangeIndex(len(rows)),
         )
+
+    def _predict_with(self, arm_id: str, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """One version's labels and scores; any failure or a non-finite score is a
+        :class:`ModelError` (HTTP 500 with an error id; the transaction rolls back, so the
+        request leaves no decision and no policy step behind)."""
+        try:
+            labels, scores = self.models[arm_id].predict(frame)
+            scores = np.asarray(scores, dtype=float)
+        except Exception as exc:
+            raise ModelError(f"model version {arm_id!r} failed to predict: {exc!r}") from exc
+        if scores.shape != (len(frame),) or not np.isfinite(scores).all():
+            raise ModelError(
+                f"model version {arm_id!r} returned scores of shape {scores.shape} with "
+                f"{int(np.sum(~np.isfinite(scores)))} non-finite values for {len(frame)} rows"
+            )
+        return np.asarray(labels), scores
 
     def predict(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Route each row to an arm, predict, log the decisions durably, return them."""
@@ -724,13 +775,13 @@ class Router:
             raise PayloadTooLargeError(
                 f"at most {self.config.limits.max_rows} rows per request, got {n}"
             )
-        hashes = [
-            hashlib.sha256(json.dumps(r, sort_keys=True, default=str).encode()).hexdigest()
-            for r in rows
-        ]
 
         def body(conn: Connection, seq: int, replica: PolicyReplica) -> list[dict[str, Any]]:
             frame = self._frame(rows, replica.live())  # validate before any state change
+            hashes = [
+                hashlib.sha256(json.dumps(r, sort_keys=True, default=str).encode()).hexdigest()
+                for r in rows
+            ]
             seq += 1
             positions, probs, live = replica.decide(n, seq=seq)
             now = self._clock()
@@ -739,7 +790,7 @@ class Router:
             scores = np.zeros(n, dtype=float)
             for pos in np.unique(positions):
                 mask = positions == pos
-                labels, sc = self.models[live[pos].id].predict(frame.loc[mask])
+                labels, sc = self._predict_with(live[pos].id, frame.loc[mask])
                 predictions[mask] = labels
                 scores[mask] = sc
             ids = [str(uuid.uuid4()) for _ in range(n)]
