@@ -71,7 +71,7 @@ from sqlalchemy.exc import IntegrityError
 
 from banditops.errors import ConfigError, DataError, FeedbackError, UnknownArmError
 from banditops.policies import Guardrail, make_policy
-from banditops.policies.base import Arm, Policy
+from banditops.policies.base import Arm, ArmStats, Policy
 from banditops.serve.artifacts import LoadedModel, load_model
 from banditops.serve.config import DeploymentConfig, reward_for_label
 from banditops.serve.exceptions import (
@@ -186,6 +186,58 @@ def _feature_number(value: Any, row: int, column: str) -> float:
     return number
 
 
+def _policy_quarantine(policy: Any) -> list[str]:
+    quarantined = getattr(policy, "quarantined", None)
+    return list(quarantined()) if callable(quarantined) else []
+
+
+def release_quarantine(policy: Policy, arm_id: str) -> Policy:
+    """``policy`` with its guardrail's quarantine of ``arm_id`` lifted (an operator's
+    rollback overrides the guardrail's "for good").
+
+    A policy with a ``release(arm_id)`` method is asked to do it itself. The project's
+    :class:`~banditops.policies.guardrail.Guardrail` is rebuilt from its state with
+    ``arm_id`` out of the quarantine list, its evidence on ``arm_id`` restarted (count 0:
+    it can be quarantined again only on ``min_samples`` rewards observed after the
+    rollback, in ledger order) and any fallback hold ended (the hold would keep all
+    traffic on the incumbent). The base policy's statistics are kept: how much traffic
+    the version gets is still the policy's choice. No guardrail event is added (the
+    ledger's ``status`` event is the record). A pure function of the state, so live
+    workers and a rebuild from the ledger agree.
+
+    Examples
+    --------
+    >>> from banditops.policies import Arm, Naive
+    >>> guard = Guardrail(Naive(), min_samples=20)
+    >>> good, bad = Arm("v1", created_at=0), Arm("v2", created_at=1)
+    >>> _ = guard.select([good], 1); guard.update("v1", [1.0] * 30)
+    >>> _ = guard.select([good, bad], 1); guard.update("v2", [0.0] * 25)
+    >>> guard.select([good, bad], 2).tolist(), guard.quarantined()
+    ([0, 0], ['v2'])
+    >>> released = release_quarantine(guard, "v2")
+    >>> released.select([good, bad], 2).tolist(), released.quarantined()
+    ([1, 1], [])
+    >>> released.stats("v2").count, guard.quarantined()  # the original is untouched
+    (0.0, ['v2'])
+    """
+    if arm_id not in _policy_quarantine(policy):
+        return policy
+    release = getattr(policy, "release", None)
+    if callable(release):
+        release(arm_id)
+        return policy
+    if not isinstance(policy, Guardrail):
+        raise LedgerError(
+            f"the policy {type(policy).__name__} quarantines {arm_id!r} but has no "
+            "release(arm_id): a rollback cannot lift its quarantine"
+        )
+    state = copy.deepcopy(policy.state())
+    state["quarantined"] = [a for a in state["quarantined"] if a != arm_id]
+    state["stats"][arm_id] = ArmStats().to_dict()
+    state["hold"] = None
+    return Guardrail.from_state(state)
+
+
 def _digest(arm_ids: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(arm_ids).encode()).hexdigest()
 
@@ -222,12 +274,19 @@ class PolicyReplica:
         self.arms[arm.id] = arm
         self.status[arm.id] = ACTIVE
 
-    def set_status(self, arm_id: str, status: str, *, seq: int) -> None:
-        """Event ``status``."""
+    def set_status(self, arm_id: str, status: str, *, seq: int, release: bool = False) -> None:
+        """Event ``status``; ``release`` (an operator's rollback to ``arm_id``) also lifts
+        the policy's own quarantine of it, see :func:`release_quarantine`."""
         if arm_id not in self.arms or status not in STATUSES:
             raise LedgerError(f"event {seq}: bad status change {arm_id!r} -> {status!r}")
         self._advance(seq)
         self.status[arm_id] = status
+        if release:
+            self.policy = release_quarantine(self.policy, arm_id)
+
+    def policy_quarantined(self, arm_id: str) -> bool:
+        """Whether the policy itself (the guardrail) holds ``arm_id`` in quarantine."""
+        return arm_id in _policy_quarantine(self.policy)
 
     def skip(self, *, seq: int) -> None:
         """An event without effect on the policy (``censor``)."""
@@ -345,7 +404,12 @@ def apply_events(
                 if on_register is not None:
                     on_register(ev.arm_id, payload)
             elif ev.kind == "status":
-                replica.set_status(ev.arm_id, payload["status"], seq=seq)
+                replica.set_status(
+                    ev.arm_id,
+                    payload["status"],
+                    seq=seq,
+                    release=bool(payload.get("released_quarantine", False)),
+                )
             elif ev.kind == "decide":
                 live_ids = [a.id for a in replica.live()]
                 if live_ids != payload["live"]:
@@ -640,6 +704,8 @@ class Router:
         status: str,
         reason: str,
         source: str,
+        *,
+        release: bool = False,
     ) -> int:
         seq += 1
         conn.execute(
@@ -647,14 +713,11 @@ class Router:
             .where(arms_table.c.arm_id == arm_id)
             .values(status=status, status_reason=reason)
         )
-        LedgerStore.append_event(
-            conn,
-            seq,
-            "status",
-            arm_id=arm_id,
-            payload={"status": status, "reason": reason, "source": source},
-        )
-        replica.set_status(arm_id, status, seq=seq)
+        payload: dict[str, Any] = {"status": status, "reason": reason, "source": source}
+        if release:
+            payload["released_quarantine"] = True  # replayed: see release_quarantine
+        LedgerStore.append_event(conn, seq, "status", arm_id=arm_id, payload=payload)
+        replica.set_status(arm_id, status, seq=seq, release=release)
         return seq
 
     def _guardrail_event(
@@ -700,7 +763,12 @@ class Router:
         return self.arm(arm_id)
 
     def rollback(self, arm_id: str) -> dict[str, Any]:
-        """Roll back to ``arm_id``: it becomes active, every active newer arm is quarantined."""
+        """Roll back to ``arm_id``: it becomes active, every active newer arm is quarantined.
+
+        If the guardrail had quarantined ``arm_id``, the rollback lifts that quarantine
+        too (:func:`release_quarantine`): the version is eligible for traffic again and
+        the guardrail re-evaluates it only on rewards observed after the rollback.
+        """
 
         def body(conn: Connection, seq: int, replica: PolicyReplica) -> None:
             if arm_id not in replica.arms:
@@ -708,9 +776,10 @@ class Router:
             if replica.status[arm_id] == RETIRED:
                 raise ConflictError(f"arm {arm_id!r} is retired; retired arms never serve again")
             target = replica.arms[arm_id]
-            if replica.status[arm_id] != ACTIVE:
+            held = replica.policy_quarantined(arm_id)  # by the guardrail
+            if replica.status[arm_id] != ACTIVE or held:
                 seq = self._status_change(
-                    conn, seq, replica, arm_id, ACTIVE, "rollback target", "admin"
+                    conn, seq, replica, arm_id, ACTIVE, "rollback target", "admin", release=held
                 )
             for arm in replica.live():
                 if arm.created_at > target.created_at:
