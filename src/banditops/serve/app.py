@@ -35,6 +35,8 @@ Examples
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 import logging
 import os
@@ -347,10 +349,26 @@ def create_app(config: DeploymentConfig, *, policy_factory: PolicyFactory | None
     router = Router(config, policy_factory=policy_factory)
     token = config.security.token
 
+    async def sweeper() -> None:
+        """Censor overdue decisions even when no request comes (each worker; the sweeps
+        serialise on the ledger lock and censor each decision once)."""
+        while True:
+            await asyncio.sleep(router.sweep_interval)
+            try:
+                await asyncio.to_thread(router.sweep_if_due)
+            except Exception:
+                log.exception("censoring sweep failed; retrying in %g s", router.sweep_interval)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        router.close()
+        task = asyncio.create_task(sweeper())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            router.close()  # waits for a sweep still running in its thread
 
     app = FastAPI(
         title="banditops router",

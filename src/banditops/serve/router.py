@@ -466,6 +466,10 @@ def rebuild_replica(
             store.dispose()
 
 
+class _LateFeedback(DuplicateFeedbackError):
+    """Feedback for a pending decision past the timeout (censored after the rollback)."""
+
+
 @dataclass
 class _Pending:
     decision_id: str
@@ -511,8 +515,9 @@ class Router:
 
     # -- set-up ----------------------------------------------------------------------
     def close(self) -> None:
-        """Release database connections."""
-        self.store.dispose()
+        """Release database connections (after any write in flight, e.g. a sweep)."""
+        with self._lock:
+            self.store.dispose()
 
     def _load(self, path: str | Path) -> LoadedModel:
         sec = self.config.security
@@ -569,19 +574,33 @@ class Router:
 
     # -- the write path --------------------------------------------------------------
     def _transaction(self, body: Callable[[Connection, int, PolicyReplica], Any]) -> Any:
-        """Lock the ledger, catch the replica up, run ``body``; rebuild on any failure."""
+        """Censor overdue decisions if a sweep is due (committed on its own), then run
+        ``body`` in a write transaction (:meth:`_write`)."""
+        self.sweep_if_due()
+        return self._write(body)
+
+    def _write(self, body: Callable[[Connection, int, PolicyReplica], Any]) -> Any:
+        """Lock the ledger, catch the replica up, run ``body``, commit.
+
+        If anything fails after ``body`` changed the replica (or while catching up), the
+        replica is dropped and rebuilt by the next request (it may be ahead of the
+        ledger); a ``body`` that refuses a request before changing anything (a 404, 409
+        or 422) keeps it, so refusals cost no rebuild.
+        """
         with self._lock:
+            before: int | None = None
             try:
                 with self.store.write() as (conn, head):
                     replica = self._replica or self._fresh_replica(conn)
                     self._replica = replica
                     apply_events(replica, conn, head, on_register=self._on_register(conn))
-                    seq = self._maybe_sweep(conn, replica)
-                    result = body(conn, seq, replica)
+                    before = replica.seq
+                    result = body(conn, replica.seq, replica)
                     self._maybe_snapshot(conn, replica)
                 return result
             except BaseException:
-                self._replica = None  # the in-memory state may be ahead of the ledger
+                if before is None or self._replica is None or self._replica.seq != before:
+                    self._replica = None  # the in-memory state may be ahead of the ledger
                 raise
 
     def _maybe_snapshot(self, conn: Connection, replica: PolicyReplica) -> None:
@@ -595,46 +614,60 @@ class Router:
             LedgerStore.write_snapshot(conn, replica.seq, replica.state())
             self._snapshot_seq = replica.seq
 
-    def _maybe_sweep(self, conn: Connection, replica: PolicyReplica) -> int:
-        """Censor decisions older than the feedback timeout; returns the head seq."""
-        now = self._clock()
-        if now - self._last_sweep < self._sweep_every:
-            return replica.seq
-        self._last_sweep = now
-        cutoff = now - self.config.feedback.timeout_seconds
-        rows = conn.execute(
-            select(decisions_table.c.decision_id, decisions_table.c.arm_id).where(
-                decisions_table.c.status == "pending", decisions_table.c.created < cutoff
-            )
-        ).all()
-        if not rows:
-            return replica.seq
-        seq = replica.seq + 1
-        conn.execute(
-            update(decisions_table)
-            .where(decisions_table.c.status == "pending", decisions_table.c.created < cutoff)
-            .values(status="censored")
-        )
-        per_arm: dict[str, int] = {}
-        for row in rows:
-            per_arm[row.arm_id] = per_arm.get(row.arm_id, 0) + 1
-        for arm_id, count in per_arm.items():
-            conn.execute(
-                update(arms_table)
-                .where(arms_table.c.arm_id == arm_id)
-                .values(censored=arms_table.c.censored + count)
-            )
-        LedgerStore.append_event(
-            conn, seq, "censor", payload={"count": len(rows), "cutoff": cutoff}, at=now
-        )
-        replica.skip(seq=seq)
-        return seq
+    @property
+    def sweep_interval(self) -> float:
+        """Seconds between censoring sweeps: ``timeout / 4``, at most 30."""
+        return self._sweep_every
 
-    def sweep(self) -> None:
-        """Censor overdue decisions now (also done on every write, at most every
-        ``timeout/4`` seconds)."""
-        self._last_sweep = -math.inf
-        self._transaction(lambda conn, seq, replica: None)
+    def sweep_if_due(self, *, force: bool = False) -> int:
+        """Censor the decisions older than the feedback timeout, in a transaction of its
+        own (so nothing else that happens in a request can roll it back), at most every
+        :attr:`sweep_interval` seconds unless ``force``. Returns the number censored.
+
+        Called before every write and every read of decision counts (``arms``, ``state``,
+        metrics), by the app's timer, and forced when feedback is refused as late.
+        """
+        now = self._clock()
+        if not force and now - self._last_sweep < self._sweep_every:
+            return 0
+        cutoff = now - self.config.feedback.timeout_seconds
+        overdue = (decisions_table.c.status == "pending", decisions_table.c.created < cutoff)
+        with self.store.read() as conn:  # the common case, nothing overdue: no write lock
+            due = conn.execute(select(decisions_table.c.decision_id).where(*overdue).limit(1))
+            if due.first() is None:
+                self._last_sweep = now
+                return 0
+
+        def body(conn: Connection, seq: int, replica: PolicyReplica) -> int:
+            rows = conn.execute(
+                select(decisions_table.c.decision_id, decisions_table.c.arm_id).where(*overdue)
+            ).all()
+            if not rows:  # another worker censored them meanwhile
+                return 0
+            seq += 1
+            conn.execute(update(decisions_table).where(*overdue).values(status="censored"))
+            per_arm: dict[str, int] = {}
+            for row in rows:
+                per_arm[row.arm_id] = per_arm.get(row.arm_id, 0) + 1
+            for arm_id, count in per_arm.items():
+                conn.execute(
+                    update(arms_table)
+                    .where(arms_table.c.arm_id == arm_id)
+                    .values(censored=arms_table.c.censored + count)
+                )
+            LedgerStore.append_event(
+                conn, seq, "censor", payload={"count": len(rows), "cutoff": cutoff}, at=now
+            )
+            replica.skip(seq=seq)
+            return len(rows)
+
+        censored = int(self._write(body))
+        self._last_sweep = now  # only once the censoring is committed
+        return censored
+
+    def sweep(self) -> int:
+        """Censor overdue decisions now; returns how many."""
+        return self.sweep_if_due(force=True)
 
     # -- arms ------------------------------------------------------------------------
     def _register_model(self, model: LoadedModel, *, source: str) -> bool:
@@ -964,7 +997,8 @@ class Router:
                 if decision.status == "rewarded":
                     raise DuplicateFeedbackError(f"decision {decision_id} already has feedback")
                 if decision.status == "censored" or now - decision.created > timeout:
-                    raise DuplicateFeedbackError(
+                    late = _LateFeedback if decision.status == "pending" else DuplicateFeedbackError
+                    raise late(
                         f"decision {decision_id} is censored: its feedback came later than "
                         f"{timeout:g} s"
                     )
@@ -1029,6 +1063,13 @@ class Router:
 
         try:
             return self._transaction(body)  # type: ignore[no-any-return]
+        except _LateFeedback as exc:
+            # the refusal rolled the batch back; record the censoring durably, on its own
+            try:
+                self.sweep_if_due(force=True)
+            except Exception:  # the 409 stands; the next sweep censors it
+                log.exception("censoring sweep after late feedback failed")
+            raise DuplicateFeedbackError(str(exc)) from None
         except IntegrityError:
             # the UNIQUE constraint caught a concurrent duplicate: nothing was stored
             raise DuplicateFeedbackError("a decision of this batch already has feedback") from None
@@ -1050,6 +1091,7 @@ class Router:
 
     def state(self) -> dict[str, Any]:
         """The replica state after the latest committed event (compare with a rebuild)."""
+        self.sweep_if_due()
         with self._lock:
             return copy.deepcopy(self._caught_up().state())
 
@@ -1062,6 +1104,7 @@ class Router:
 
     def arms(self, *, events_limit: int = 100) -> dict[str, Any]:
         """Every arm with its traffic, reward statistics, status and current share."""
+        self.sweep_if_due()
         with self._lock:
             replica = self._caught_up()
             live = replica.live()
@@ -1124,6 +1167,7 @@ class Router:
 
     def counters(self) -> dict[str, Any]:
         """Ledger-wide counters for ``/metrics`` (exact across workers)."""
+        self.sweep_if_due()
         with self.store.read() as conn:
             rows = conn.execute(select(arms_table)).all()
             head = LedgerStore.head(conn)
