@@ -244,6 +244,11 @@ class ErrorBody(BaseModel):
     error_id: str | None = None
 
 
+_REFUSED_FILE: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The model file or its sidecar is refused"},
+    403: {"model": ErrorBody, "description": "Admin endpoint while no token is configured"},
+}
+
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in {
@@ -471,7 +476,7 @@ def create_app(config: DeploymentConfig, *, policy_factory: PolicyFactory | None
         "/arms",
         response_model=ArmView,
         status_code=201,
-        responses=_ERRORS,
+        responses=_ERRORS | _REFUSED_FILE,
         dependencies=[Depends(admin)],
         summary="Register a new version from a trusted model file",
     )
