@@ -34,7 +34,9 @@ def _canonical(state) -> str:
 
 def test_rollback_lifts_the_guardrail_quarantine(tmp_path, models_dir, adult):
     X, y = adult
-    path = write_config(tmp_path, models_dir, EXTRA, policy="epsilon-greedy", params="epsilon = 0.5")
+    path = write_config(
+        tmp_path, models_dir, EXTRA, policy="epsilon-greedy", params="epsilon = 0.5"
+    )
     config = load_config(path)
     with TestClient(create_app(config)) as client:  # the real registry and Guardrail
         _drive(client, X, y, 0, 40)
