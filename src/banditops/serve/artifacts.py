@@ -50,7 +50,15 @@ import pandas as pd
 
 from banditops.serve.exceptions import ArtifactError
 
-__all__ = ["SAFE_TYPES", "LoadedModel", "export_model", "load_model", "sidecar_path"]
+__all__ = [
+    "SAFE_TYPES",
+    "LoadedModel",
+    "export_model",
+    "load_model",
+    "prepare_output_dir",
+    "sidecar_path",
+    "validate_sidecar",
+]
 
 FORMAT_VERSION = 1
 
@@ -190,6 +198,23 @@ def _check_pipeline(pipeline: Any, columns: Sequence[str], path: Path) -> None:
         )
 
 
+def prepare_output_dir(folder: str | os.PathLike[str]) -> Path:
+    """Create ``folder`` (and parents) for model files and check it is writable, before
+    any training; :class:`ArtifactError` naming the reason otherwise."""
+    folder = Path(folder)
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise ArtifactError(f"{_shorten(folder)} exists and is not a directory")
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ArtifactError(f"cannot write into {_shorten(folder)}: permission denied")
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, ArtifactError):
+            raise
+        raise ArtifactError(f"cannot create directory {_shorten(folder)}: {_reason(exc)}") from None
+    return folder
+
+
 def export_model(
     version: Any,
     path: str | os.PathLike[str],
@@ -296,7 +321,7 @@ def validate_sidecar(meta: Any, where: str = "sidecar") -> dict[str, Any]:
     >>> validate_sidecar(meta | {"feature_columns": "x"})
     Traceback (most recent call last):
     ...
-    banditops.serve.exceptions.ArtifactError: sidecar: feature_columns must be a non-empty list of unique non-empty strings, got 'x'
+    banditops.serve.exceptions.ArtifactError: sidecar: feature_columns must be a non-empty list ...
     """
 
     def fail(message: str) -> ArtifactError:
@@ -326,7 +351,9 @@ def validate_sidecar(meta: Any, where: str = "sidecar") -> dict[str, Any]:
         )
     family = meta["family"]
     if not isinstance(family, str) or not family.strip() or len(family) > 100:
-        raise fail(f"family must be a non-empty string of at most 100 characters, got {shown(family)}")
+        raise fail(
+            f"family must be a non-empty string of at most 100 characters, got {shown(family)}"
+        )
     created = meta["created_at"]
     if not isinstance(created, int) or isinstance(created, bool) or not 0 <= created <= _INT64_MAX:
         raise fail(f"created_at must be an integer in [0, 2**63), got {shown(created)}")

@@ -22,6 +22,7 @@ __all__ = [
     "ModelError",
     "NoActiveArmError",
     "PayloadTooLargeError",
+    "RouterRequestError",
     "UnknownDecisionError",
 ]
 
@@ -60,3 +61,8 @@ class LedgerError(BanditOpsError, RuntimeError):
 class ModelError(BanditOpsError, RuntimeError):
     """A served model version failed on validated input (HTTP 500 with an error id only;
     the request changes nothing)."""
+
+
+class RouterRequestError(BanditOpsError, RuntimeError):
+    """A client request to a running router failed: unreachable, or an error status
+    (``banditops replay-live``)."""
