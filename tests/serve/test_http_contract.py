@@ -38,6 +38,7 @@ def test_the_openapi_predict_example_is_accepted(make_client):
 
 def _schema_accepts(schema, item) -> bool:
     """The one-of of the feedback item schema, evaluated by hand."""
+
     def has(names):
         return all(n in item for n in names)
 
@@ -98,5 +99,5 @@ def test_error_bodies_are_clean_and_bounded(make_client):
             "type": "value_error",
         }
     ]
-    for reply in (both, bad, reply):
-        assert "function-" not in reply.text and "FeedbackItem" not in reply.text
+    for answer in (both, bad, reply):
+        assert "function-" not in answer.text and "FeedbackItem" not in answer.text

@@ -65,7 +65,6 @@ from pydantic import (
     Tag,
     model_validator,
 )
-
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from banditops import __version__
@@ -92,6 +91,7 @@ log = logging.getLogger("banditops.serve")
 
 CONFIG_ENV = "BANDITOPS_SERVE_CONFIG"
 FACTORY_ENV = "BANDITOPS_SERVE_POLICY_FACTORY"
+
 
 def _feature_value(value: Any) -> Any:
     """A number (not a boolean, finite), a string or null: one error, not one per type."""
@@ -552,8 +552,7 @@ def create_app(config: DeploymentConfig, *, policy_factory: PolicyFactory | None
                 [
                     {
                         "loc": ["body"],
-                        "msg": "malformed JSON body (not UTF-8, nested too deeply, or "
-                        "unparsable)",
+                        "msg": "malformed JSON body (not UTF-8, nested too deeply, or unparsable)",
                         "type": "json_invalid",
                     }
                 ],
