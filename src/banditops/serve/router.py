@@ -625,6 +625,10 @@ class Router:
         Called before every write and every read of decision counts (``arms``, ``state``,
         metrics), by the app's timer, and forced when feedback is refused as late.
         """
+        with self._lock:  # request threads and the app's timer; one connection in memory
+            return self._sweep(force)
+
+    def _sweep(self, force: bool) -> int:
         now = self._clock()
         if not force and now - self._last_sweep < self._sweep_every:
             return 0
