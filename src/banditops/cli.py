@@ -287,6 +287,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    # every failure (options, config, store, models, a port in use) is a ConfigError or
+    # another BanditOpsError: one line from main(), exit status 2
     from banditops.serve import run
 
     run(args.config, host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
@@ -294,6 +296,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_export_model(args: argparse.Namespace) -> int:
+    from banditops.serve.artifacts import prepare_output_dir
+
     if args.example:
         from banditops.serve.example import build_example_models
 
@@ -302,6 +306,9 @@ def _cmd_export_model(args: argparse.Namespace) -> int:
         return 0
     if not (args.dataset and args.version and args.out):
         raise ConfigError("export-model needs --dataset, --version and --out (or --example DIR)")
+    if Path(args.out).suffix != ".skops":
+        raise ConfigError(f"--out must name a .skops file, got {args.out!r}")
+    prepare_output_dir(Path(args.out).parent)  # before the training, not after
     from banditops.models.pool import PoolConfig
     from banditops.serve.artifacts import export_model
     from banditops.simulation.simulate import SimulationConfig, train_replay_version
@@ -344,6 +351,8 @@ def _cmd_replay_live(args: argparse.Namespace) -> int:
     from banditops.serve.replay_live import replay_live_check
 
     token = os.environ.get(args.token_env) if args.token_env else None
+    if args.token_env and not token:
+        raise ConfigError(f"--token-env names {args.token_env!r}, which is not set")
     result = replay_live_check(
         args.config,
         args.url,
@@ -409,7 +418,11 @@ def _add_serve_parsers(sub: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--workers", type=int, default=1, help="uvicorn workers (default 1)")
-    serve.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        help="uvicorn log level: critical, error, warning, info (default), debug, trace",
+    )
     serve.set_defaults(func=_cmd_serve)
 
     export = sub.add_parser(
@@ -420,7 +433,9 @@ def _add_serve_parsers(sub: Any) -> None:
         "deployment's three adult versions.",
     )
     export.add_argument("--example", metavar="DIR", help="write the example models into DIR")
-    export.add_argument("--rows", type=int, default=8000, help="--example: training rows")
+    export.add_argument(
+        "--rows", type=int, default=8000, help="--example: training rows (>= 1, default 8000)"
+    )
     export.add_argument("--dataset", help="dataset of the replay")
     export.add_argument("--version", help="FAMILY@CHUNK, e.g. logreg@8")
     export.add_argument("--out", help="output model file (PATH.skops)")

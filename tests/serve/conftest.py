@@ -67,7 +67,8 @@ def adult() -> tuple[pd.DataFrame, np.ndarray]:
 
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory, adult) -> Path:
-    """Three versions trained on real adult rows: two good ones and a broken one."""
+    """Versions trained on real adult rows: two good ones, a broken one (the default
+    deployment) and a random forest."""
     from banditops.models.pool import train_version
     from banditops.rewards import make_reward
 
@@ -82,7 +83,11 @@ def models_dir(tmp_path_factory, adult) -> Path:
     )
     # training-serving skew stand-in: a newer version that flags everyone
     broken = dataclasses.replace(good, created_at=3, threshold=0.0)
-    for version in (good, nb, broken):
+    # a tree ensemble (computes in float32), deployed only by the tests that ask for it
+    forest = train_version(
+        "random-forest", X[:1000], y[:1000], reward=reward, created_at=4, train_window=(0, 1)
+    )
+    for version in (good, nb, broken, forest):
         export_model(
             version,
             folder / f"{version.id}.skops",

@@ -1,11 +1,13 @@
 """The HTTP face of the router (FastAPI): predict, feedback, arms, metrics, health.
 
-Status codes: 200 success (201 for a registered arm); 401 missing or wrong bearer token;
-403 admin endpoint while no token is configured; 404 unknown decision or arm; 409 a
-repeated or censored decision, or a conflicting arm change; 413 a body or batch over
-the limits; 422 invalid input (schema, types, NaN, rewards out of range); 503 nothing
-can serve; 500 an internal error, answered with an error id only (the traceback goes
-to the server log, never to the client).
+Status codes: 200 success (201 for a registered arm); 400 a refused model file
+(``POST /arms``); 401 missing or wrong bearer token; 403 admin endpoint while no token
+is configured; 404 unknown decision or arm; 409 a repeated or censored decision, or a
+conflicting arm change; 413 a body or batch over the limits; 422 invalid input (schema,
+types, malformed JSON, NaN, numbers beyond float32, rewards out of range); 503 nothing
+can serve; 500 an internal error (a failing model included), answered with an error id
+only (the traceback goes to the server log, never to the client). Each is listed in the
+OpenAPI responses of the endpoints that can answer it.
 
 Examples
 --------
@@ -35,27 +37,35 @@ Examples
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 import logging
+import math
 import os
+import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import (
     AllowInfNan,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    PlainValidator,
     StrictInt,
-    StrictStr,
+    Tag,
     model_validator,
 )
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from banditops import __version__
 from banditops.errors import (
@@ -82,9 +92,53 @@ log = logging.getLogger("banditops.serve")
 CONFIG_ENV = "BANDITOPS_SERVE_CONFIG"
 FACTORY_ENV = "BANDITOPS_SERVE_POLICY_FACTORY"
 
-FiniteStrictFloat = Annotated[float, Field(strict=True), AllowInfNan(False)]
-FeatureValue = StrictInt | FiniteStrictFloat | StrictStr | None
+
+def _feature_value(value: Any) -> Any:
+    """A number (not a boolean, finite), a string or null: one error, not one per type."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("a feature value must be a number, a string or null")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("a feature value must be finite (no NaN or Infinity)")
+    return value
+
+
+FeatureValue = Annotated[
+    int | float | str | None,
+    PlainValidator(_feature_value, json_schema_input_type=int | float | str | None),
+]
 Row = dict[str, FeatureValue]
+
+
+#: A complete row of the example deployment (the adult versions of examples/models), so
+#: the OpenAPI example is a request that example deployment accepts.
+EXAMPLE_ROW: dict[str, Any] = {
+    "age": 39, "workclass": "State-gov", "fnlwgt": 77516, "education": "Bachelors",
+    "education-num": 13, "marital-status": "Never-married", "occupation": "Adm-clerical",
+    "relationship": "Not-in-family", "race": "White", "sex": "Male", "capital-gain": 2174,
+    "capital-loss": 0, "hours-per-week": 40, "native-country": "United-States",
+}  # fmt: skip
+
+#: Validation errors listed in a 422 reply at most; longer strings are cut.
+MAX_ERRORS = 20
+MAX_ERROR_TEXT = 120
+
+
+def _one_of_label_or_reward(schema: dict[str, Any]) -> None:
+    """The schema of a feedback item says what the validator does: exactly one of
+    ``label`` and ``reward``, never null."""
+    props = schema["properties"]
+    for name in ("label", "reward"):
+        prop = props[name]
+        (typed,) = [t for t in prop.pop("anyOf") if t.get("type") != "null"]
+        prop.pop("default", None)
+        prop.update(typed)
+    schema["oneOf"] = [
+        {"required": ["label"], "not": {"required": ["reward"]}},
+        {"required": ["reward"], "not": {"required": ["label"]}},
+    ]
+    schema["examples"] = [{"decision_id": "3f1c...", "label": 1}]
 
 
 # -- request and response models --------------------------------------------------------
@@ -96,7 +150,7 @@ class PredictRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"rows": [{"age": 39, "workclass": "State-gov"}]}]},
+        json_schema_extra={"examples": [{"rows": [EXAMPLE_ROW]}]},
     )
     row: Row | None = None
     rows: list[Row] | None = None
@@ -131,18 +185,19 @@ class PredictResponse(BaseModel):
 class FeedbackItem(BaseModel):
     """Feedback for one decision: its true label (0/1) or a reward in [0, 1]."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"decision_id": "3f1c...", "label": 1}]},
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_of_label_or_reward)
     decision_id: Annotated[str, Field(min_length=1, max_length=64)]
     label: Annotated[StrictInt, Field(ge=0, le=1)] | None = None
     reward: Annotated[float, Field(ge=0.0, le=1.0, strict=True), AllowInfNan(False)] | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> FeedbackItem:
-        if (self.label is None) == (self.reward is None):
+        given = {"label", "reward"} & self.model_fields_set
+        if len(given) != 1:
             raise ValueError("give exactly one of 'label' or 'reward'")
+        (name,) = given
+        if getattr(self, name) is None:
+            raise ValueError(f"'{name}' must not be null")
         return self
 
     def as_dict(self) -> dict[str, Any]:
@@ -155,6 +210,18 @@ class FeedbackBatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     feedback: list[FeedbackItem]
+
+
+def _feedback_kind(value: Any) -> str:
+    return "batch" if isinstance(value, dict) and "feedback" in value else "item"
+
+
+#: One item or a batch; chosen by the presence of ``feedback``, so a 422 lists the
+#: errors of that shape only.
+FeedbackBody = Annotated[
+    Annotated[FeedbackItem, Tag("item")] | Annotated[FeedbackBatch, Tag("batch")],
+    Discriminator(_feedback_kind),
+]
 
 
 class FeedbackResult(BaseModel):
@@ -242,6 +309,11 @@ class ErrorBody(BaseModel):
     error_id: str | None = None
 
 
+_REFUSED_FILE: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The model file or its sidecar is refused"},
+    403: {"model": ErrorBody, "description": "Admin endpoint while no token is configured"},
+}
+
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in {
@@ -249,8 +321,15 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         404: "Unknown decision or arm",
         409: "Repeated or censored decision, or a conflicting arm change",
         413: "Body or batch over the limits",
-        422: "Invalid input",
+        422: "Invalid input: schema, types, malformed JSON, out-of-range values",
+        500: "Internal error: an error id only (the traceback is in the server log)",
     }.items()
+}
+_ADMIN: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorBody, "description": "Admin endpoint while no token is configured"}
+}
+_NO_ARM: dict[int | str, dict[str, Any]] = {
+    503: {"model": ErrorBody, "description": "No active arm can serve"}
 }
 
 
@@ -321,6 +400,47 @@ class _Timing:
 
 
 # -- the app ----------------------------------------------------------------------------
+#: Location parts that name validators or union branches, not the client's document.
+_VALIDATOR_LOC = re.compile(r"^function-(after|before|wrap|plain)\[")
+_BRANCH_TAGS = ("item", "batch")  # of FeedbackBody, right after "body"
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_TEXT else text[: MAX_ERROR_TEXT - 3] + "..."
+
+
+def _clean_errors(
+    errors: Sequence[Mapping[str, Any]], branch_tags: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Validation errors for a client: the location in *its* document (no validator or
+    union-branch names), message and type; no input echoed; at most :data:`MAX_ERRORS`,
+    each string at most :data:`MAX_ERROR_TEXT` characters, then a count of the rest.
+
+    Examples
+    --------
+    >>> _clean_errors([{"loc": ("body", "function-after[_one_of(), FeedbackItem]", "label"),
+    ...                 "msg": "Input should be 0 or 1", "type": "less_than_equal"}])
+    [{'loc': ['body', 'label'], 'msg': 'Input should be 0 or 1', 'type': 'less_than_equal'}]
+    """
+    cleaned = []
+    for e in errors[:MAX_ERRORS]:
+        parts = list(e.get("loc", ()))
+        if len(parts) > 1 and parts[0] == "body" and parts[1] in branch_tags:
+            del parts[1]
+        loc = [
+            part if isinstance(part, int) else _cut(str(part))
+            for part in parts
+            if not (isinstance(part, str) and _VALIDATOR_LOC.match(part))
+        ]
+        msg = str(e.get("msg", "")).removeprefix("Value error, ")
+        cleaned.append({"loc": loc, "msg": _cut(msg), "type": _cut(str(e.get("type", "")))})
+    if len(errors) > MAX_ERRORS:
+        cleaned.append(
+            {"loc": [], "msg": f"and {len(errors) - MAX_ERRORS} more errors", "type": "truncated"}
+        )
+    return cleaned
+
+
 def _error(status: int, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
@@ -347,10 +467,26 @@ def create_app(config: DeploymentConfig, *, policy_factory: PolicyFactory | None
     router = Router(config, policy_factory=policy_factory)
     token = config.security.token
 
+    async def sweeper() -> None:
+        """Censor overdue decisions even when no request comes (each worker; the sweeps
+        serialise on the ledger lock and censor each decision once)."""
+        while True:
+            await asyncio.sleep(router.sweep_interval)
+            try:
+                await asyncio.to_thread(router.sweep_if_due)
+            except Exception:
+                log.exception("censoring sweep failed; retrying in %g s", router.sweep_interval)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        router.close()
+        task = asyncio.create_task(sweeper())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            router.close()  # waits for a sweep still running in its thread
 
     app = FastAPI(
         title="banditops router",
@@ -402,12 +538,26 @@ def create_app(config: DeploymentConfig, *, policy_factory: PolicyFactory | None
         return await _internal(_r, exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()
-        ]
-        return _error(422, errors)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        tags = _BRANCH_TAGS if request.url.path == "/feedback" else ()
+        return _error(422, _clean_errors(exc.errors(), tags))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400:
+            # FastAPI's answer to a body json.loads cannot even attempt (invalid UTF-8,
+            # nesting too deep, a number too long): malformed JSON, 422 like the rest
+            return _error(
+                422,
+                [
+                    {
+                        "loc": ["body"],
+                        "msg": "malformed JSON body (not UTF-8, nested too deeply, or unparsable)",
+                        "type": "json_invalid",
+                    }
+                ],
+            )
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(Exception)
     async def _internal(_r: Request, exc: Exception) -> JSONResponse:
@@ -420,7 +570,7 @@ def create_app(config: DeploymentConfig, *, policy_factory: PolicyFactory | None
     @app.post(
         "/predict",
         response_model=PredictResponse,
-        responses=_ERRORS,
+        responses=_ERRORS | _NO_ARM,
         dependencies=[Depends(client)],
         summary="Route rows to model versions and predict",
     )
@@ -434,7 +584,7 @@ def create_app(config: DeploymentConfig, *, policy_factory: PolicyFactory | None
         dependencies=[Depends(client)],
         summary="Label or reward for decisions (idempotent: a repeat is 409)",
     )
-    def feedback(body: FeedbackItem | FeedbackBatch) -> dict[str, Any]:
+    def feedback(body: FeedbackBody) -> dict[str, Any]:
         items = body.feedback if isinstance(body, FeedbackBatch) else [body]
         results = router.feedback([item.as_dict() for item in items])
         return {"accepted": len(results), "results": results}
@@ -453,7 +603,7 @@ def create_app(config: DeploymentConfig, *, policy_factory: PolicyFactory | None
         "/arms",
         response_model=ArmView,
         status_code=201,
-        responses=_ERRORS,
+        responses=_ERRORS | _REFUSED_FILE,
         dependencies=[Depends(admin)],
         summary="Register a new version from a trusted model file",
     )
@@ -463,7 +613,7 @@ def create_app(config: DeploymentConfig, *, policy_factory: PolicyFactory | None
     @app.post(
         "/arms/{arm_id}/retire",
         response_model=ArmView,
-        responses=_ERRORS,
+        responses=_ERRORS | _ADMIN,
         dependencies=[Depends(admin)],
         summary="Retire a version for good",
     )
@@ -473,7 +623,7 @@ def create_app(config: DeploymentConfig, *, policy_factory: PolicyFactory | None
     @app.post(
         "/arms/{arm_id}/rollback",
         response_model=ArmView,
-        responses=_ERRORS,
+        responses=_ERRORS | _ADMIN,
         dependencies=[Depends(admin)],
         summary="Roll back to this version (newer active versions are quarantined)",
     )
@@ -483,7 +633,7 @@ def create_app(config: DeploymentConfig, *, policy_factory: PolicyFactory | None
     @app.get(
         "/state",
         response_model=StateResponse,
-        responses=_ERRORS,
+        responses=_ERRORS | _ADMIN,
         dependencies=[Depends(admin)],
         summary="The live policy state (equals the state rebuilt from the ledger)",
     )

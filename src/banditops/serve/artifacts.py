@@ -39,6 +39,7 @@ import hashlib
 import json
 import math
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,15 @@ import pandas as pd
 
 from banditops.serve.exceptions import ArtifactError
 
-__all__ = ["SAFE_TYPES", "LoadedModel", "export_model", "load_model", "sidecar_path"]
+__all__ = [
+    "SAFE_TYPES",
+    "LoadedModel",
+    "export_model",
+    "load_model",
+    "prepare_output_dir",
+    "sidecar_path",
+    "validate_sidecar",
+]
 
 FORMAT_VERSION = 1
 
@@ -160,6 +169,52 @@ def _dtypes_of(version: Any, columns: Sequence[str], given: Mapping[str, str] | 
     return {c: dtypes[c] for c in columns}
 
 
+def _shorten(value: Any, limit: int = 200) -> str:
+    text = str(value).replace("\x00", "\\x00")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return _shorten(exc, 120)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_pipeline(pipeline: Any, columns: Sequence[str], path: Path) -> None:
+    """The pipeline can score rows and expects exactly the sidecar's feature columns."""
+    if not callable(getattr(pipeline, "predict_proba", None)) and not callable(
+        getattr(pipeline, "predict", None)
+    ):
+        raise ArtifactError(f"model file {path} holds {type(pipeline).__name__}, not a model")
+    fitted = getattr(pipeline, "feature_names_in_", None)
+    if fitted is not None and [str(c) for c in fitted] != list(columns):
+        raise ArtifactError(
+            f"model file {path} was fitted on columns {_shorten(list(fitted))}, its sidecar "
+            f"lists {_shorten(list(columns))}"
+        )
+
+
+def prepare_output_dir(folder: str | os.PathLike[str]) -> Path:
+    """Create ``folder`` (and parents) for model files and check it is writable, before
+    any training; :class:`ArtifactError` naming the reason otherwise."""
+    folder = Path(folder)
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise ArtifactError(f"{_shorten(folder)} exists and is not a directory")
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ArtifactError(f"cannot write into {_shorten(folder)}: permission denied")
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, ArtifactError):
+            raise
+        raise ArtifactError(f"cannot create directory {_shorten(folder)}: {_reason(exc)}") from None
+    return folder
+
+
 def export_model(
     version: Any,
     path: str | os.PathLike[str],
@@ -214,16 +269,135 @@ def export_model(
         dataset=dataset if dataset is not None else getattr(version, "dataset", None),
         reward=reward if reward is not None else getattr(version, "reward", None),
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    sio.dump(version.pipeline, tmp)
-    os.replace(tmp, path)
-    meta = model.metadata() | {"model_file": path.name, "sha256": _sha256(path)}
+    # what load_model will demand, checked before anything is written
+    validate_sidecar(model.metadata() | {"sha256": "0" * 64}, f"model {model.id!r}")
     side = sidecar_path(path)
-    tmp_side = side.with_name(side.name + ".tmp")
-    tmp_side.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp_side, side)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        sio.dump(version.pipeline, tmp)
+        os.replace(tmp, path)
+        meta = model.metadata() | {"model_file": path.name, "sha256": _sha256(path)}
+        tmp_side = side.with_name(side.name + ".tmp")
+        tmp_side.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp_side, side)
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"cannot write model file {_shorten(path)}: {_reason(exc)}") from None
     return path
+
+
+#: Sidecar keys: required ones, then optional ones. Any other key is an error.
+SIDECAR_REQUIRED = ("id", "family", "created_at", "threshold", "feature_columns",
+                    "feature_dtypes", "sha256")  # fmt: skip
+SIDECAR_OPTIONAL = ("format_version", "validation_score", "dataset", "reward", "model_file")
+#: An id is used in URLs (``/arms/{id}/rollback``), metric labels and the ledger.
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@:+-]{0,199}")
+MAX_SIDECAR_BYTES = 1 << 20
+_INT64_MAX = 2**63 - 1
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def validate_sidecar(meta: Any, where: str = "sidecar") -> dict[str, Any]:
+    """Check a model sidecar strictly; the normalised metadata or :class:`ArtifactError`.
+
+    ``id`` matches :data:`ID_PATTERN` (1-200 characters, no spaces or slashes);
+    ``family`` a non-empty string of at most 100 characters; ``created_at`` an integer
+    in [0, 2**63); ``threshold`` a finite number in [0, 1]; ``validation_score`` null
+    or a finite number; ``feature_columns`` a non-empty list of unique non-empty
+    strings; ``feature_dtypes`` an object giving exactly those columns a dtype name
+    pandas knows; ``sha256`` 64 hex digits; ``format_version`` (if given) 1;
+    ``dataset``, ``reward``, ``model_file`` null or strings. Unknown keys are errors.
+
+    Examples
+    --------
+    >>> meta = {"id": "lr@1", "family": "logreg", "created_at": 1, "threshold": 0.5,
+    ...         "feature_columns": ["x"], "feature_dtypes": {"x": "float64"},
+    ...         "sha256": "0" * 64}
+    >>> validate_sidecar(meta)["threshold"]
+    0.5
+    >>> validate_sidecar(meta | {"feature_columns": "x"})
+    Traceback (most recent call last):
+    ...
+    banditops.serve.exceptions.ArtifactError: sidecar: feature_columns must be a non-empty list ...
+    """
+
+    def fail(message: str) -> ArtifactError:
+        return ArtifactError(f"{where}: {message}")
+
+    def shown(value: Any) -> str:
+        text = repr(value)
+        return text if len(text) <= 80 else text[:77] + "..."
+
+    if not isinstance(meta, dict):
+        raise fail(f"must be a JSON object, got {type(meta).__name__}")
+    missing = [k for k in SIDECAR_REQUIRED if k not in meta]
+    if missing:
+        raise fail(f"lacks {missing}")
+    unknown = sorted(str(k) for k in set(meta) - set(SIDECAR_REQUIRED) - set(SIDECAR_OPTIONAL))
+    if unknown:
+        raise fail(f"unknown keys {shown(unknown)}")
+    if meta.get("format_version", FORMAT_VERSION) != FORMAT_VERSION or isinstance(
+        meta.get("format_version"), bool
+    ):
+        raise fail(f"format_version must be {FORMAT_VERSION}, got {shown(meta['format_version'])}")
+    arm_id = meta["id"]
+    if not isinstance(arm_id, str) or not ID_PATTERN.fullmatch(arm_id):
+        raise fail(
+            "id must be 1-200 characters of letters, digits and . _ @ : + - (starting "
+            f"with a letter or digit), got {shown(arm_id)}"
+        )
+    family = meta["family"]
+    if not isinstance(family, str) or not family.strip() or len(family) > 100:
+        raise fail(
+            f"family must be a non-empty string of at most 100 characters, got {shown(family)}"
+        )
+    created = meta["created_at"]
+    if not isinstance(created, int) or isinstance(created, bool) or not 0 <= created <= _INT64_MAX:
+        raise fail(f"created_at must be an integer in [0, 2**63), got {shown(created)}")
+    threshold = meta["threshold"]
+    if not (_number(threshold) and math.isfinite(threshold) and 0.0 <= threshold <= 1.0):
+        raise fail(f"threshold must be a finite number in [0, 1], got {shown(threshold)}")
+    score = meta.get("validation_score")
+    if score is not None and not (_number(score) and math.isfinite(score)):
+        raise fail(f"validation_score must be null or a finite number, got {shown(score)}")
+    columns = meta["feature_columns"]
+    if (
+        not isinstance(columns, list)
+        or not columns
+        or not all(isinstance(c, str) and c for c in columns)
+        or len(set(columns)) != len(columns)
+    ):
+        raise fail(
+            f"feature_columns must be a non-empty list of unique non-empty strings, got "
+            f"{shown(columns)}"
+        )
+    dtypes = meta["feature_dtypes"]
+    if not isinstance(dtypes, dict) or set(dtypes) != set(columns):
+        raise fail(
+            "feature_dtypes must be an object giving each feature column a dtype name, "
+            f"got {shown(dtypes)}"
+        )
+    for column, dtype in dtypes.items():
+        try:
+            if not isinstance(dtype, str):
+                raise TypeError(dtype)
+            pd.api.types.pandas_dtype(dtype)
+        except (TypeError, ValueError):
+            raise fail(f"feature_dtypes[{column!r}] is not a dtype name: {shown(dtype)}") from None
+    digest = meta["sha256"]
+    if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise fail(f"sha256 must be 64 lowercase hex digits, got {shown(digest)}")
+    for key in ("dataset", "reward", "model_file"):
+        if meta.get(key) is not None and not isinstance(meta[key], str):
+            raise fail(f"{key} must be null or a string, got {shown(meta[key])}")
+    return {
+        **meta,
+        "threshold": float(threshold),
+        "validation_score": None if score is None else float(score),
+    }
 
 
 def _check_location(path: Path, trusted_dirs: Iterable[Path], allow_untrusted: bool) -> None:
@@ -265,22 +439,27 @@ def load_model(
     ArtifactError
         Naming the file and the reason.
     """
-    path = Path(path).resolve()
-    _check_location(path, [Path(d) for d in trusted_dirs], allow_untrusted)
-    side = sidecar_path(path)
-    if not path.is_file():
-        raise ArtifactError(f"model file {path} does not exist")
-    if not side.is_file():
-        raise ArtifactError(f"model file {path} has no metadata sidecar {side.name}")
     try:
-        meta = json.loads(side.read_text(encoding="utf-8"))
-        required = ["id", "family", "created_at", "threshold", "feature_columns", "sha256"]
-        missing = [k for k in required if k not in meta]
-        if missing:
-            raise ArtifactError(f"sidecar {side} lacks {missing}")
-    except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
+        path = Path(path).resolve()
+        _check_location(path, [Path(d) for d in trusted_dirs], allow_untrusted)
+        side = sidecar_path(path)
+        if not path.is_file():
+            raise ArtifactError(f"model file {_shorten(path)} does not exist")
+        if not side.is_file():
+            raise ArtifactError(f"model file {path} has no metadata sidecar {side.name}")
+        if side.stat().st_size > MAX_SIDECAR_BYTES:
+            raise ArtifactError(f"sidecar {side} is larger than {MAX_SIDECAR_BYTES} bytes")
+        text = side.read_text(encoding="utf-8")
+        digest = _sha256(path)
+    except (OSError, ValueError) as exc:  # NUL bytes, names too long, permissions, ...
+        if isinstance(exc, ArtifactError):
+            raise
+        raise ArtifactError(f"cannot read model file {_shorten(path)}: {_reason(exc)}") from None
+    try:
+        raw = json.loads(text, parse_constant=_refuse_constant)
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ArtifactError(f"sidecar {side} is not valid JSON metadata: {exc}") from None
-    digest = _sha256(path)
+    meta = validate_sidecar(raw, f"sidecar {side}")
     if digest != meta["sha256"]:
         raise ArtifactError(
             f"model file {path} has sha256 {digest}, its sidecar says {meta['sha256']}"
@@ -299,7 +478,10 @@ def load_model(
                 f"model file {path} holds untrusted types {refused}; review them and add "
                 "them to [security] trusted_types if they are safe"
             )
-        pipeline = sio.load(path, trusted=sorted(set(untrusted)))
+        try:
+            pipeline = sio.load(path, trusted=sorted(set(untrusted)))
+        except Exception as exc:
+            raise ArtifactError(f"model file {path} cannot be loaded: {_reason(exc)}") from None
     elif path.suffix in (".joblib", ".pkl"):
         if not allow_pickle:
             raise ArtifactError(
@@ -308,19 +490,21 @@ def load_model(
             )
         import joblib
 
-        pipeline = joblib.load(path)
+        try:
+            pipeline = joblib.load(path)
+        except Exception as exc:
+            raise ArtifactError(f"model file {path} cannot be loaded: {_reason(exc)}") from None
     else:
         raise ArtifactError(f"unknown model file type {path.suffix!r} (use .skops)")
-    threshold = float(meta["threshold"])
-    score = meta.get("validation_score")
+    _check_pipeline(pipeline, meta["feature_columns"], path)
     return LoadedModel(
-        id=str(meta["id"]),
-        family=str(meta["family"]),
-        created_at=int(meta["created_at"]),
-        validation_score=None if score is None else float(score),
-        threshold=threshold,
-        feature_columns=tuple(str(c) for c in meta["feature_columns"]),
-        feature_dtypes={str(k): str(v) for k, v in meta.get("feature_dtypes", {}).items()},
+        id=meta["id"],
+        family=meta["family"],
+        created_at=meta["created_at"],
+        validation_score=meta["validation_score"],
+        threshold=meta["threshold"],
+        feature_columns=tuple(meta["feature_columns"]),
+        feature_dtypes=dict(meta["feature_dtypes"]),
         pipeline=pipeline,
         path=path,
         sha256=digest,

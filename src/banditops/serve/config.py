@@ -252,6 +252,16 @@ def _section(raw: Mapping[str, Any], name: str, allowed: set[str]) -> dict[str, 
     return value
 
 
+def _guardrail_parameters() -> list[str]:
+    """The keyword parameters of :class:`~banditops.policies.guardrail.Guardrail`."""
+    import inspect
+
+    from banditops.policies.guardrail import Guardrail
+
+    params = inspect.signature(Guardrail.__init__).parameters.values()
+    return [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+
 def _positive_int(name: str, value: Any, low: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -315,7 +325,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: Path) -> DeploymentConfig:
     if "guardrail" in raw:
         if not isinstance(raw["guardrail"], dict):
             raise ConfigError("[guardrail] must be a table of Guardrail parameters")
-        guardrail = GuardrailConfig(params=dict(raw["guardrail"]))
+        guardrail = GuardrailConfig(params=_section(raw, "guardrail", set(_guardrail_parameters())))
     store_raw = _section(raw, "store", {"url", "snapshot_every"})
     url = store_raw.get("url", default_store_url(base_dir))
     if not isinstance(url, str):
@@ -409,6 +419,15 @@ def load_config(path: str | os.PathLike[str]) -> DeploymentConfig:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"deployment config {path} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"deployment config {path} is a directory, not a TOML file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"deployment config {path} is not UTF-8 text (byte {exc.start}); TOML files are UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"deployment config {path} is not valid TOML: {exc}") from None
+    except (OSError, ValueError) as exc:  # permissions, NUL in the path, ...
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigError(f"cannot read deployment config {path}: {reason}") from None
     return parse_config(raw, path.resolve().parent)

@@ -24,15 +24,26 @@ FAMILIES = ("logreg", "naive-bayes", "random-forest")
 def build_example_models(
     out_dir: str | Path, *, data_dir: str | None = None, rows: int = 8000
 ) -> list[Path]:
-    """Train and export one version per family on the first ``rows`` of adult."""
+    """Train and export one version per family on the first ``rows`` of adult.
+
+    Raises
+    ------
+    ConfigError
+        ``rows`` is not a positive integer, or ``out_dir`` cannot be written (checked
+        before any training).
+    """
     import numpy as np
 
     from banditops.data.datasets import load_dataset
     from banditops.data.stream import stream_order
+    from banditops.errors import ConfigError
     from banditops.models.pool import train_version
     from banditops.rewards import make_reward
-    from banditops.serve.artifacts import export_model
+    from banditops.serve.artifacts import export_model, prepare_output_dir
 
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
+        raise ConfigError(f"rows must be a positive integer, got {rows!r}")
+    prepare_output_dir(out_dir)
     data = load_dataset("adult", data_dir=data_dir, download=False)
     order = stream_order(data, seed=0)[:rows]
     X = data.X.iloc[order].reset_index(drop=True)

@@ -19,8 +19,10 @@ __all__ = [
     "DuplicateFeedbackError",
     "FeedbackError",
     "LedgerError",
+    "ModelError",
     "NoActiveArmError",
     "PayloadTooLargeError",
+    "RouterRequestError",
     "UnknownDecisionError",
 ]
 
@@ -54,3 +56,13 @@ class PayloadTooLargeError(BanditOpsError, ValueError):
 
 class LedgerError(BanditOpsError, RuntimeError):
     """The ledger is inconsistent with the configured policy (replay diverged, config changed)."""
+
+
+class ModelError(BanditOpsError, RuntimeError):
+    """A served model version failed on validated input (HTTP 500 with an error id only;
+    the request changes nothing)."""
+
+
+class RouterRequestError(BanditOpsError, RuntimeError):
+    """A client request to a running router failed: unreachable, or an error status
+    (``banditops replay-live``)."""

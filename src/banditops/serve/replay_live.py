@@ -36,8 +36,16 @@ import pandas as pd
 
 from banditops.errors import ConfigError
 from banditops.serve.config import DeploymentConfig
+from banditops.serve.exceptions import RouterRequestError
 
-__all__ = ["LiveRun", "compare_runs", "replay_live", "replay_live_check", "replay_offline"]
+__all__ = [
+    "LiveRun",
+    "check_base_url",
+    "compare_runs",
+    "replay_live",
+    "replay_live_check",
+    "replay_offline",
+]
 
 
 @dataclass
@@ -65,9 +73,68 @@ def _json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def _count(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}")
+    return value
+
+
+def check_base_url(url: str) -> str:
+    """An ``http(s)://host[:port][/prefix]`` router URL, or :class:`ConfigError`.
+
+    Examples
+    --------
+    >>> check_base_url("http://127.0.0.1:8000")
+    'http://127.0.0.1:8000'
+    >>> check_base_url("ftp://example.org")
+    Traceback (most recent call last):
+    ...
+    banditops.errors.ConfigError: router URL must be http(s)://HOST[:PORT], got 'ftp://example.org'
+    """
+    import httpx
+
+    try:
+        parsed = httpx.URL(url)
+        port = parsed.port
+        ok = (
+            parsed.scheme in ("http", "https")
+            and bool(parsed.host)
+            and (port is None or 1 <= port <= 65535)
+        )
+    except (httpx.InvalidURL, TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ConfigError(f"router URL must be http(s)://HOST[:PORT], got {url!r}"[:300])
+    return url
+
+
+def _reply(http: Any, method: str, path: str, **kwargs: Any) -> Any:
+    """One request; a transport failure or an error status is a RouterRequestError."""
+    import httpx
+
+    try:
+        reply = http.request(method, path, **kwargs)
+    except httpx.HTTPError as exc:
+        raise RouterRequestError(
+            f"cannot reach the router at {http.base_url}: {exc or type(exc).__name__}"
+        ) from None
+    if reply.status_code >= 400:
+        try:
+            detail = reply.json().get("detail")
+        except ValueError:
+            detail = reply.text
+        text = str(detail)
+        text = text if len(text) <= 300 else text[:297] + "..."
+        raise RouterRequestError(
+            f"{method} {path} answered {reply.status_code}: {text}".replace("\n", " ")
+        )
+    return reply.json()
+
+
 def _chunks(n_rows: int, chunk_size: int, n_chunks: int | None) -> list[tuple[int, int]]:
-    if chunk_size < 1:
-        raise ConfigError(f"chunk_size must be >= 1, got {chunk_size}")
+    _count("chunk_size", chunk_size, 1)
+    if n_chunks is not None:
+        _count("n_chunks", n_chunks, 1)
     bounds = [(s, min(s + chunk_size, n_rows)) for s in range(0, n_rows, chunk_size)]
     return bounds if n_chunks is None else bounds[:n_chunks]
 
@@ -110,33 +177,32 @@ def replay_live(
     """
     import httpx
 
+    check_base_url(base_url)
+    _count("label_delay", label_delay, 0)
+    chunks = _chunks(len(X), chunk_size, n_chunks)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     y = np.asarray(y)
     run = LiveRun(served=[], propensities=[], rewards=[])
     with httpx.Client(base_url=base_url, timeout=timeout, headers=headers) as http:
         if arm_order is None:
-            arms = http.get("/arms")
-            arms.raise_for_status()
-            arm_order = [a["id"] for a in arms.json()["arms"]]
+            arms = _reply(http, "GET", "/arms")
+            arm_order = [a["id"] for a in arms["arms"]]
         rank = {arm: i for i, arm in enumerate(arm_order)}
         pending: dict[int, list[dict[str, Any]]] = {}
         reward_of: dict[str, float] = {}
         decision_ids: list[list[str]] = []
-        chunks = _chunks(len(X), chunk_size, n_chunks)
 
         def send(items: list[dict[str, Any]]) -> None:
-            reply = http.post("/feedback", json={"feedback": items})
-            reply.raise_for_status()
-            for res in reply.json()["results"]:
+            reply = _reply(http, "POST", "/feedback", json={"feedback": items})
+            for res in reply["results"]:
                 reward_of[res["decision_id"]] = res["reward"]
 
         for k, (start, stop) in enumerate(chunks):
             batch = pending.pop(k, None)
             if batch:
                 send(batch)
-            reply = http.post("/predict", json={"rows": _json_rows(X.iloc[start:stop])})
-            reply.raise_for_status()
-            preds = reply.json()["predictions"]
+            reply = _reply(http, "POST", "/predict", json={"rows": _json_rows(X.iloc[start:stop])})
+            preds = reply["predictions"]
             run.served.append([p["arm"] for p in preds])
             run.propensities.append([p["propensity"] for p in preds])
             items = [
@@ -293,11 +359,29 @@ def replay_live_check(
     """What ``banditops replay-live`` runs: load a real dataset in stream order, stream
     it through the router at ``base_url`` (which must have started on a fresh ledger
     with the config at ``config_path``), replay it offline, and compare."""
+    import httpx
+
     from banditops.data.datasets import load_dataset
     from banditops.data.stream import stream_order
     from banditops.serve.config import load_config
 
     config = load_config(config_path)
+    check_base_url(base_url)
+    _count("chunk_size", chunk_size, 1)
+    _count("label_delay", label_delay, 0)
+    _count("stream_seed", stream_seed, 0)
+    if n_chunks is not None:
+        _count("chunks", n_chunks, 1)
+    limit = min(config.limits.max_rows, config.limits.max_feedback)
+    if chunk_size > limit:
+        raise ConfigError(
+            f"chunk size {chunk_size} is above what the router takes in one request "
+            f"([limits] max_rows {config.limits.max_rows}, max_feedback "
+            f"{config.limits.max_feedback} in {config_path})"
+        )
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with httpx.Client(base_url=base_url, timeout=10.0, headers=headers) as http:
+        _reply(http, "GET", "/health")  # unreachable: fail before loading any data
     data = load_dataset(dataset, data_dir=data_dir, download=False)
     order = stream_order(data, seed=stream_seed)
     X = data.X.iloc[order].reset_index(drop=True)

@@ -71,13 +71,14 @@ from sqlalchemy.exc import IntegrityError
 
 from banditops.errors import ConfigError, DataError, FeedbackError, UnknownArmError
 from banditops.policies import Guardrail, make_policy
-from banditops.policies.base import Arm, Policy
+from banditops.policies.base import Arm, ArmStats, Policy
 from banditops.serve.artifacts import LoadedModel, load_model
 from banditops.serve.config import DeploymentConfig, reward_for_label
 from banditops.serve.exceptions import (
     ConflictError,
     DuplicateFeedbackError,
     LedgerError,
+    ModelError,
     NoActiveArmError,
     PayloadTooLargeError,
     UnknownDecisionError,
@@ -147,6 +148,94 @@ def _json_safe(value: Any) -> Any:
     return str(value)
 
 
+#: Largest magnitude a numeric feature may have. Tree ensembles (scikit-learn forests,
+#: gradient boosting) cast their input to float32, where anything larger is infinite and
+#: the model refuses the whole batch; every value is checked against this bound before
+#: any arm is drawn, so the answer (422) does not depend on the arm that would serve.
+FEATURE_MAX = float(np.finfo(np.float32).max)
+
+
+def _feature_number(value: Any, row: int, column: str) -> float:
+    """A numeric feature as float64, or :class:`DataError` (422) naming row and column.
+
+    Examples
+    --------
+    >>> _feature_number(39, 0, "age")
+    39.0
+    >>> _feature_number(10**400, 3, "age")
+    Traceback (most recent call last):
+    ...
+    banditops.errors.DataError: row 3: column 'age' must be a finite number within +-3.4e+38 ...
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise DataError(f"row {row}: column {column!r} must be a number, got {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float64
+        number = math.inf
+    if not (math.isfinite(number) and abs(number) <= FEATURE_MAX):
+        shown = (  # no str() of a huge int: Python refuses more than 4300 digits
+            f"an integer of {value.bit_length()} bits" if isinstance(value, int) else repr(value)
+        )
+        raise DataError(
+            f"row {row}: column {column!r} must be a finite number within "
+            f"+-{FEATURE_MAX:.2g} (float32 range), got {shown}"
+        )
+    return number
+
+
+def _policy_quarantine(policy: Any) -> list[str]:
+    quarantined = getattr(policy, "quarantined", None)
+    return list(quarantined()) if callable(quarantined) else []
+
+
+def release_quarantine(policy: Policy, arm_id: str) -> Policy:
+    """``policy`` with its guardrail's quarantine of ``arm_id`` lifted (an operator's
+    rollback overrides the guardrail's "for good").
+
+    A policy with a ``release(arm_id)`` method is asked to do it itself. The project's
+    :class:`~banditops.policies.guardrail.Guardrail` is rebuilt from its state with
+    ``arm_id`` out of the quarantine list, its evidence on ``arm_id`` restarted (count 0:
+    it can be quarantined again only on ``min_samples`` rewards observed after the
+    rollback, in ledger order) and any fallback hold ended (the hold would keep all
+    traffic on the incumbent). The base policy's statistics are kept: how much traffic
+    the version gets is still the policy's choice. No guardrail event is added (the
+    ledger's ``status`` event is the record). A pure function of the state, so live
+    workers and a rebuild from the ledger agree.
+
+    Examples
+    --------
+    >>> from banditops.policies import Arm, Naive
+    >>> guard = Guardrail(Naive(), min_samples=20)
+    >>> good, bad = Arm("v1", created_at=0), Arm("v2", created_at=1)
+    >>> _ = guard.select([good], 1); guard.update("v1", [1.0] * 30)
+    >>> _ = guard.select([good, bad], 1); guard.update("v2", [0.0] * 25)
+    >>> guard.select([good, bad], 2).tolist(), guard.quarantined()
+    ([0, 0], ['v2'])
+    >>> released = release_quarantine(guard, "v2")
+    >>> released.select([good, bad], 2).tolist(), released.quarantined()
+    ([1, 1], [])
+    >>> released.stats("v2").count, guard.quarantined()  # the original is untouched
+    (0.0, ['v2'])
+    """
+    if arm_id not in _policy_quarantine(policy):
+        return policy
+    release = getattr(policy, "release", None)
+    if callable(release):
+        release(arm_id)
+        return policy
+    if not isinstance(policy, Guardrail):
+        raise LedgerError(
+            f"the policy {type(policy).__name__} quarantines {arm_id!r} but has no "
+            "release(arm_id): a rollback cannot lift its quarantine"
+        )
+    state = copy.deepcopy(policy.state())
+    state["quarantined"] = [a for a in state["quarantined"] if a != arm_id]
+    state["stats"][arm_id] = ArmStats().to_dict()
+    state["hold"] = None
+    return Guardrail.from_state(state)
+
+
 def _digest(arm_ids: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(arm_ids).encode()).hexdigest()
 
@@ -183,12 +272,19 @@ class PolicyReplica:
         self.arms[arm.id] = arm
         self.status[arm.id] = ACTIVE
 
-    def set_status(self, arm_id: str, status: str, *, seq: int) -> None:
-        """Event ``status``."""
+    def set_status(self, arm_id: str, status: str, *, seq: int, release: bool = False) -> None:
+        """Event ``status``; ``release`` (an operator's rollback to ``arm_id``) also lifts
+        the policy's own quarantine of it, see :func:`release_quarantine`."""
         if arm_id not in self.arms or status not in STATUSES:
             raise LedgerError(f"event {seq}: bad status change {arm_id!r} -> {status!r}")
         self._advance(seq)
         self.status[arm_id] = status
+        if release:
+            self.policy = release_quarantine(self.policy, arm_id)
+
+    def policy_quarantined(self, arm_id: str) -> bool:
+        """Whether the policy itself (the guardrail) holds ``arm_id`` in quarantine."""
+        return arm_id in _policy_quarantine(self.policy)
 
     def skip(self, *, seq: int) -> None:
         """An event without effect on the policy (``censor``)."""
@@ -306,7 +402,12 @@ def apply_events(
                 if on_register is not None:
                     on_register(ev.arm_id, payload)
             elif ev.kind == "status":
-                replica.set_status(ev.arm_id, payload["status"], seq=seq)
+                replica.set_status(
+                    ev.arm_id,
+                    payload["status"],
+                    seq=seq,
+                    release=bool(payload.get("released_quarantine", False)),
+                )
             elif ev.kind == "decide":
                 live_ids = [a.id for a in replica.live()]
                 if live_ids != payload["live"]:
@@ -363,6 +464,10 @@ def rebuild_replica(
             store.dispose()
 
 
+class _LateFeedback(DuplicateFeedbackError):
+    """Feedback for a pending decision past the timeout (censored after the rollback)."""
+
+
 @dataclass
 class _Pending:
     decision_id: str
@@ -408,8 +513,9 @@ class Router:
 
     # -- set-up ----------------------------------------------------------------------
     def close(self) -> None:
-        """Release database connections."""
-        self.store.dispose()
+        """Release database connections (after any write in flight, e.g. a sweep)."""
+        with self._lock:
+            self.store.dispose()
 
     def _load(self, path: str | Path) -> LoadedModel:
         sec = self.config.security
@@ -429,7 +535,7 @@ class Router:
                 LedgerStore.set_meta(conn, "policy_fingerprint", fingerprint)
             elif stored != fingerprint:
                 raise ConfigError(
-                    f"the ledger at {self.store.url} was written with policy {stored}, the "
+                    f"the ledger at {self.store.safe_url} was written with policy {stored}, the "
                     f"configuration asks for {fingerprint}; a ledger replays only under the "
                     "policy that wrote it: use a new store url"
                 )
@@ -466,19 +572,33 @@ class Router:
 
     # -- the write path --------------------------------------------------------------
     def _transaction(self, body: Callable[[Connection, int, PolicyReplica], Any]) -> Any:
-        """Lock the ledger, catch the replica up, run ``body``; rebuild on any failure."""
+        """Censor overdue decisions if a sweep is due (committed on its own), then run
+        ``body`` in a write transaction (:meth:`_write`)."""
+        self.sweep_if_due()
+        return self._write(body)
+
+    def _write(self, body: Callable[[Connection, int, PolicyReplica], Any]) -> Any:
+        """Lock the ledger, catch the replica up, run ``body``, commit.
+
+        If anything fails after ``body`` changed the replica (or while catching up), the
+        replica is dropped and rebuilt by the next request (it may be ahead of the
+        ledger); a ``body`` that refuses a request before changing anything (a 404, 409
+        or 422) keeps it, so refusals cost no rebuild.
+        """
         with self._lock:
+            before: int | None = None
             try:
                 with self.store.write() as (conn, head):
                     replica = self._replica or self._fresh_replica(conn)
                     self._replica = replica
                     apply_events(replica, conn, head, on_register=self._on_register(conn))
-                    seq = self._maybe_sweep(conn, replica)
-                    result = body(conn, seq, replica)
+                    before = replica.seq
+                    result = body(conn, replica.seq, replica)
                     self._maybe_snapshot(conn, replica)
                 return result
             except BaseException:
-                self._replica = None  # the in-memory state may be ahead of the ledger
+                if before is None or self._replica is None or self._replica.seq != before:
+                    self._replica = None  # the in-memory state may be ahead of the ledger
                 raise
 
     def _maybe_snapshot(self, conn: Connection, replica: PolicyReplica) -> None:
@@ -492,46 +612,64 @@ class Router:
             LedgerStore.write_snapshot(conn, replica.seq, replica.state())
             self._snapshot_seq = replica.seq
 
-    def _maybe_sweep(self, conn: Connection, replica: PolicyReplica) -> int:
-        """Censor decisions older than the feedback timeout; returns the head seq."""
-        now = self._clock()
-        if now - self._last_sweep < self._sweep_every:
-            return replica.seq
-        self._last_sweep = now
-        cutoff = now - self.config.feedback.timeout_seconds
-        rows = conn.execute(
-            select(decisions_table.c.decision_id, decisions_table.c.arm_id).where(
-                decisions_table.c.status == "pending", decisions_table.c.created < cutoff
-            )
-        ).all()
-        if not rows:
-            return replica.seq
-        seq = replica.seq + 1
-        conn.execute(
-            update(decisions_table)
-            .where(decisions_table.c.status == "pending", decisions_table.c.created < cutoff)
-            .values(status="censored")
-        )
-        per_arm: dict[str, int] = {}
-        for row in rows:
-            per_arm[row.arm_id] = per_arm.get(row.arm_id, 0) + 1
-        for arm_id, count in per_arm.items():
-            conn.execute(
-                update(arms_table)
-                .where(arms_table.c.arm_id == arm_id)
-                .values(censored=arms_table.c.censored + count)
-            )
-        LedgerStore.append_event(
-            conn, seq, "censor", payload={"count": len(rows), "cutoff": cutoff}, at=now
-        )
-        replica.skip(seq=seq)
-        return seq
+    @property
+    def sweep_interval(self) -> float:
+        """Seconds between censoring sweeps: ``timeout / 4``, at most 30."""
+        return self._sweep_every
 
-    def sweep(self) -> None:
-        """Censor overdue decisions now (also done on every write, at most every
-        ``timeout/4`` seconds)."""
-        self._last_sweep = -math.inf
-        self._transaction(lambda conn, seq, replica: None)
+    def sweep_if_due(self, *, force: bool = False) -> int:
+        """Censor the decisions older than the feedback timeout, in a transaction of its
+        own (so nothing else that happens in a request can roll it back), at most every
+        :attr:`sweep_interval` seconds unless ``force``. Returns the number censored.
+
+        Called before every write and every read of decision counts (``arms``, ``state``,
+        metrics), by the app's timer, and forced when feedback is refused as late.
+        """
+        with self._lock:  # request threads and the app's timer; one connection in memory
+            return self._sweep(force)
+
+    def _sweep(self, force: bool) -> int:
+        now = self._clock()
+        if not force and now - self._last_sweep < self._sweep_every:
+            return 0
+        cutoff = now - self.config.feedback.timeout_seconds
+        overdue = (decisions_table.c.status == "pending", decisions_table.c.created < cutoff)
+        with self.store.read() as conn:  # the common case, nothing overdue: no write lock
+            due = conn.execute(select(decisions_table.c.decision_id).where(*overdue).limit(1))
+            if due.first() is None:
+                self._last_sweep = now
+                return 0
+
+        def body(conn: Connection, seq: int, replica: PolicyReplica) -> int:
+            rows = conn.execute(
+                select(decisions_table.c.decision_id, decisions_table.c.arm_id).where(*overdue)
+            ).all()
+            if not rows:  # another worker censored them meanwhile
+                return 0
+            seq += 1
+            conn.execute(update(decisions_table).where(*overdue).values(status="censored"))
+            per_arm: dict[str, int] = {}
+            for row in rows:
+                per_arm[row.arm_id] = per_arm.get(row.arm_id, 0) + 1
+            for arm_id, count in per_arm.items():
+                conn.execute(
+                    update(arms_table)
+                    .where(arms_table.c.arm_id == arm_id)
+                    .values(censored=arms_table.c.censored + count)
+                )
+            LedgerStore.append_event(
+                conn, seq, "censor", payload={"count": len(rows), "cutoff": cutoff}, at=now
+            )
+            replica.skip(seq=seq)
+            return len(rows)
+
+        censored = int(self._write(body))
+        self._last_sweep = now  # only once the censoring is committed
+        return censored
+
+    def sweep(self) -> int:
+        """Censor overdue decisions now; returns how many."""
+        return self.sweep_if_due(force=True)
 
     # -- arms ------------------------------------------------------------------------
     def _register_model(self, model: LoadedModel, *, source: str) -> bool:
@@ -601,6 +739,8 @@ class Router:
         status: str,
         reason: str,
         source: str,
+        *,
+        release: bool = False,
     ) -> int:
         seq += 1
         conn.execute(
@@ -608,14 +748,11 @@ class Router:
             .where(arms_table.c.arm_id == arm_id)
             .values(status=status, status_reason=reason)
         )
-        LedgerStore.append_event(
-            conn,
-            seq,
-            "status",
-            arm_id=arm_id,
-            payload={"status": status, "reason": reason, "source": source},
-        )
-        replica.set_status(arm_id, status, seq=seq)
+        payload: dict[str, Any] = {"status": status, "reason": reason, "source": source}
+        if release:
+            payload["released_quarantine"] = True  # replayed: see release_quarantine
+        LedgerStore.append_event(conn, seq, "status", arm_id=arm_id, payload=payload)
+        replica.set_status(arm_id, status, seq=seq, release=release)
         return seq
 
     def _guardrail_event(
@@ -661,7 +798,12 @@ class Router:
         return self.arm(arm_id)
 
     def rollback(self, arm_id: str) -> dict[str, Any]:
-        """Roll back to ``arm_id``: it becomes active, every active newer arm is quarantined."""
+        """Roll back to ``arm_id``: it becomes active, every active newer arm is quarantined.
+
+        If the guardrail had quarantined ``arm_id``, the rollback lifts that quarantine
+        too (:func:`release_quarantine`): the version is eligible for traffic again and
+        the guardrail re-evaluates it only on rewards observed after the rollback.
+        """
 
         def body(conn: Connection, seq: int, replica: PolicyReplica) -> None:
             if arm_id not in replica.arms:
@@ -669,9 +811,10 @@ class Router:
             if replica.status[arm_id] == RETIRED:
                 raise ConflictError(f"arm {arm_id!r} is retired; retired arms never serve again")
             target = replica.arms[arm_id]
-            if replica.status[arm_id] != ACTIVE:
+            held = replica.policy_quarantined(arm_id)  # by the guardrail
+            if replica.status[arm_id] != ACTIVE or held:
                 seq = self._status_change(
-                    conn, seq, replica, arm_id, ACTIVE, "rollback target", "admin"
+                    conn, seq, replica, arm_id, ACTIVE, "rollback target", "admin", release=held
                 )
             for arm in replica.live():
                 if arm.created_at > target.created_at:
@@ -701,11 +844,7 @@ class Router:
                 if value is None:
                     data[col].append(np.nan)  # as pandas reads a missing value
                 elif numeric:
-                    if isinstance(value, bool) or not isinstance(value, (int, float)):
-                        raise DataError(f"row {i}: column {col!r} must be a number, got {value!r}")
-                    if not math.isfinite(value):
-                        raise DataError(f"row {i}: column {col!r} must be finite, got {value!r}")
-                    data[col].append(float(value))
+                    data[col].append(_feature_number(value, i, col))
                 else:
                     if not isinstance(value, str):
                         raise DataError(f"row {i}: column {col!r} must be a string, got {value!r}")
@@ -714,6 +853,22 @@ class Router:
             {c: pd.Series(v, dtype="float64" if columns[c] else object) for c, v in data.items()},
             index=pd.RangeIndex(len(rows)),
         )
+
+    def _predict_with(self, arm_id: str, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """One version's labels and scores; any failure or a non-finite score is a
+        :class:`ModelError` (HTTP 500 with an error id; the transaction rolls back, so the
+        request leaves no decision and no policy step behind)."""
+        try:
+            labels, scores = self.models[arm_id].predict(frame)
+            scores = np.asarray(scores, dtype=float)
+        except Exception as exc:
+            raise ModelError(f"model version {arm_id!r} failed to predict: {exc!r}") from exc
+        if scores.shape != (len(frame),) or not np.isfinite(scores).all():
+            raise ModelError(
+                f"model version {arm_id!r} returned scores of shape {scores.shape} with "
+                f"{int(np.sum(~np.isfinite(scores)))} non-finite values for {len(frame)} rows"
+            )
+        return np.asarray(labels), scores
 
     def predict(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Route each row to an arm, predict, log the decisions durably, return them."""
@@ -724,13 +879,13 @@ class Router:
             raise PayloadTooLargeError(
                 f"at most {self.config.limits.max_rows} rows per request, got {n}"
             )
-        hashes = [
-            hashlib.sha256(json.dumps(r, sort_keys=True, default=str).encode()).hexdigest()
-            for r in rows
-        ]
 
         def body(conn: Connection, seq: int, replica: PolicyReplica) -> list[dict[str, Any]]:
             frame = self._frame(rows, replica.live())  # validate before any state change
+            hashes = [
+                hashlib.sha256(json.dumps(r, sort_keys=True, default=str).encode()).hexdigest()
+                for r in rows
+            ]
             seq += 1
             positions, probs, live = replica.decide(n, seq=seq)
             now = self._clock()
@@ -739,7 +894,7 @@ class Router:
             scores = np.zeros(n, dtype=float)
             for pos in np.unique(positions):
                 mask = positions == pos
-                labels, sc = self.models[live[pos].id].predict(frame.loc[mask])
+                labels, sc = self._predict_with(live[pos].id, frame.loc[mask])
                 predictions[mask] = labels
                 scores[mask] = sc
             ids = [str(uuid.uuid4()) for _ in range(n)]
@@ -844,7 +999,8 @@ class Router:
                 if decision.status == "rewarded":
                     raise DuplicateFeedbackError(f"decision {decision_id} already has feedback")
                 if decision.status == "censored" or now - decision.created > timeout:
-                    raise DuplicateFeedbackError(
+                    late = _LateFeedback if decision.status == "pending" else DuplicateFeedbackError
+                    raise late(
                         f"decision {decision_id} is censored: its feedback came later than "
                         f"{timeout:g} s"
                     )
@@ -909,6 +1065,13 @@ class Router:
 
         try:
             return self._transaction(body)  # type: ignore[no-any-return]
+        except _LateFeedback as exc:
+            # the refusal rolled the batch back; record the censoring durably, on its own
+            try:
+                self.sweep_if_due(force=True)
+            except Exception:  # the 409 stands; the next sweep censors it
+                log.exception("censoring sweep after late feedback failed")
+            raise DuplicateFeedbackError(str(exc)) from None
         except IntegrityError:
             # the UNIQUE constraint caught a concurrent duplicate: nothing was stored
             raise DuplicateFeedbackError("a decision of this batch already has feedback") from None
@@ -930,6 +1093,7 @@ class Router:
 
     def state(self) -> dict[str, Any]:
         """The replica state after the latest committed event (compare with a rebuild)."""
+        self.sweep_if_due()
         with self._lock:
             return copy.deepcopy(self._caught_up().state())
 
@@ -942,6 +1106,7 @@ class Router:
 
     def arms(self, *, events_limit: int = 100) -> dict[str, Any]:
         """Every arm with its traffic, reward statistics, status and current share."""
+        self.sweep_if_due()
         with self._lock:
             replica = self._caught_up()
             live = replica.live()
@@ -1004,6 +1169,7 @@ class Router:
 
     def counters(self) -> dict[str, Any]:
         """Ledger-wide counters for ``/metrics`` (exact across workers)."""
+        self.sweep_if_due()
         with self.store.read() as conn:
             rows = conn.execute(select(arms_table)).all()
             head = LedgerStore.head(conn)

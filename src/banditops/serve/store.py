@@ -76,9 +76,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Row, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["LedgerStore", "metadata"]
+from banditops.errors import ConfigError
+
+__all__ = ["LedgerStore", "metadata", "safe_url"]
 
 metadata = MetaData()
 
@@ -169,6 +172,27 @@ snapshots_table = Table(
 )
 
 
+def safe_url(url: str) -> str:
+    """The URL with its password masked, for messages and logs.
+
+    Examples
+    --------
+    >>> safe_url("postgresql+psycopg://app:s3cret@db/ledger")
+    'postgresql+psycopg://app:***@db/ledger'
+    """
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<an unparsable URL>"
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)  # a DBAPI error: the driver's own message
+    text = str(orig if orig is not None else exc).strip() or type(exc).__name__
+    line = text.splitlines()[0]
+    return line if len(line) <= 300 else line[:297] + "..."
+
+
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     memory = make_url(url).database in (None, "", ":memory:")
     kwargs: dict[str, Any] = {"connect_args": {"timeout": 60, "check_same_thread": False}}
@@ -206,15 +230,21 @@ class LedgerStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.dialect = make_url(url).get_backend_name()
-        if self.dialect == "sqlite":
-            self._writer = _sqlite_engine(url, immediate=True)
-            memory = make_url(url).database in (None, "", ":memory:")
-            self._reader = self._writer if memory else _sqlite_engine(url, immediate=False)
-        else:
-            self._writer = create_engine(url, pool_pre_ping=True)
-            self._reader = self._writer
-        self._create_schema()
+        self.safe_url = safe_url(url)
+        try:
+            self.dialect = make_url(url).get_backend_name()
+            if self.dialect == "sqlite":
+                self._writer = _sqlite_engine(url, immediate=True)
+                memory = make_url(url).database in (None, "", ":memory:")
+                self._reader = self._writer if memory else _sqlite_engine(url, immediate=False)
+            else:
+                self._writer = create_engine(url, pool_pre_ping=True)
+                self._reader = self._writer
+            self._create_schema()
+        except (SQLAlchemyError, ImportError, OSError, ValueError) as exc:
+            raise ConfigError(
+                f"cannot open the ledger store {self.safe_url}: {_first_line(exc)}"
+            ) from None
 
     def _create_schema(self) -> None:
         with self._writer.begin() as conn:
