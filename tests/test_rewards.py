@@ -54,8 +54,12 @@ def test_cost_ratio_is_validated(bad):
 def test_unknown_reward_and_parameter():
     with pytest.raises(ConfigError, match="unknown reward 'auc'"):
         make_reward("auc")
-    with pytest.raises(ConfigError, match="invalid parameter"):
+    with pytest.raises(
+        ConfigError, match="'accuracy' has no parameter 'cost_ratio'; accepted: none"
+    ):
         make_reward("accuracy", cost_ratio=3)
+    with pytest.raises(ConfigError, match="accepted: cost_ratio"):
+        make_reward("cost", ratio=3)
     assert set(REWARDS) == {"accuracy", "cost"}
 
 

@@ -195,6 +195,18 @@ def render_drift_table(results: dict[str, Any]) -> str:
     return head + "\n" + "\n".join(lines)
 
 
+def _writable_dir(path: Path) -> Path:
+    """Create ``path`` if needed and check it can be written, before any long work."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".banditops-write-check"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"cannot write to the output directory {path}: {exc.strerror}") from None
+    return path
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from banditops.models.pool import PoolConfig
     from banditops.simulation.simulate import (
@@ -205,11 +217,12 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         write_results,
     )
 
-    strategies = (
-        [s.strip() for s in args.strategies.split(",") if s.strip()]
-        if args.strategies
-        else list(DEFAULT_STRATEGIES)
-    )
+    if args.strategies is None:
+        strategies = list(DEFAULT_STRATEGIES)
+    else:
+        strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+        if not strategies:
+            raise ConfigError("--strategies names no strategy; give a comma-separated list")
     if args.guardrail:
         strategies += [f"{s}+guardrail" for s in strategies if "+guardrail" not in s]
     if args.shaping:
@@ -257,10 +270,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         recovery_margin=args.recovery_margin,
         post_drift_window=args.post_drift_window,
     )
+    out = _writable_dir(Path(args.out) if args.out else Path("results") / args.dataset)
     started = time.perf_counter()
     results = simulate(config, progress=_Progress(not args.quiet))
     wall = time.perf_counter() - started
-    out = Path(args.out) if args.out else Path("results") / args.dataset
     paths = write_results(results, out)
     if args.json:
         print(json.dumps(summary_json(results), indent=1, sort_keys=True, allow_nan=False))
@@ -271,6 +284,176 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             print("\n" + drift_table)
         print(f"\nwall time {wall:.1f} s; wrote {paths['results']} and {paths['summary']}")
     return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from banditops.serve import run
+
+    run(args.config, host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
+    return 0
+
+
+def _cmd_export_model(args: argparse.Namespace) -> int:
+    if args.example:
+        from banditops.serve.example import build_example_models
+
+        for path in build_example_models(args.example, data_dir=args.data_dir, rows=args.rows):
+            print(path)
+        return 0
+    if not (args.dataset and args.version and args.out):
+        raise ConfigError("export-model needs --dataset, --version and --out (or --example DIR)")
+    from banditops.models.pool import PoolConfig
+    from banditops.serve.artifacts import export_model
+    from banditops.simulation.simulate import SimulationConfig, train_replay_version
+
+    pool_args = {
+        "warmup_chunks": args.warmup_chunks,
+        "retrain_every": args.retrain_every,
+        "train_window": args.train_window,
+        "seed": args.model_seed,
+    }
+    config = SimulationConfig(
+        dataset=args.dataset,
+        strategies=["naive"],
+        chunk_size=args.chunk_size,
+        stream_seed=args.stream_seed,
+        label_delay=args.label_delay,
+        reward=args.reward,
+        reward_params={"cost_ratio": args.cost_ratio} if args.cost_ratio is not None else {},
+        pool=PoolConfig(**{k: v for k, v in pool_args.items() if v is not None}),
+        data_dir=args.data_dir,
+    )
+    version, dtypes = train_replay_version(config, args.version)
+    reward = config.reward or ("cost" if args.cost_ratio is not None else None)
+    from banditops.data.datasets import DATASETS
+
+    path = export_model(
+        version,
+        args.out,
+        feature_dtypes={str(k): v for k, v in dtypes.astype(str).items()},
+        dataset=args.dataset,
+        reward=reward or DATASETS[args.dataset].default_reward,
+    )
+    print(path)
+    return 0
+
+
+def _cmd_replay_live(args: argparse.Namespace) -> int:
+    import os
+
+    from banditops.serve.replay_live import replay_live_check
+
+    token = os.environ.get(args.token_env) if args.token_env else None
+    result = replay_live_check(
+        args.config,
+        args.url,
+        dataset=args.dataset,
+        data_dir=args.data_dir,
+        stream_seed=args.stream_seed,
+        chunk_size=args.chunk_size,
+        label_delay=args.label_delay,
+        n_chunks=args.chunks,
+        token=token,
+    )
+    if args.json:
+        print(json.dumps(result, indent=1, sort_keys=True))
+    else:
+        verdict = "identical" if result["identical"] else "DIFFERENT"
+        print(
+            f"live vs offline ({result['policy']}, seed {result['seed']}, {result['dataset']}, "
+            f"{result['chunks']} chunks of {result['chunk_size']}, label delay "
+            f"{result['label_delay']}): {verdict}; {result['mismatched_rows']} of "
+            f"{result['rows']} rows differ"
+        )
+        print(f"traffic live:    {result['traffic_live']}")
+        print(f"traffic offline: {result['traffic_offline']}")
+    return 0 if result["identical"] else 1
+
+
+def _cmd_strategies(args: argparse.Namespace) -> int:
+    import inspect
+
+    from banditops.policies import POLICIES, accepted_params
+
+    for name, cls in POLICIES.items():
+        params = accepted_params(name)
+        listed = ", ".join(f"{k}={v!r}" for k, v in params.items()) or "no parameters"
+        summary = (inspect.getdoc(cls) or "").split("\n", 1)[0]
+        print(f"{name:16s} {summary}\n{'':16s} {listed}")
+    return 0
+
+
+def _cmd_datasets(args: argparse.Namespace) -> int:
+    from banditops.data.datasets import DATASETS, search_dirs
+
+    for name, spec in DATASETS.items():
+        files = ", ".join(f.name for f in spec.files)
+        print(f"{name:15s} {spec.description}")
+        print(
+            f"{'':15s} files: {files} (folder {spec.folder}/); default reward "
+            f"{spec.default_reward}, chunk size {spec.default_chunk_size}; licence: "
+            f"{spec.licence}"
+        )
+    print("searched, in order: " + ", ".join(str(d) for d in search_dirs(args.data_dir)))
+    return 0
+
+
+def _add_serve_parsers(sub: Any) -> None:
+    serve = sub.add_parser(
+        "serve",
+        help="run the live router (FastAPI on uvicorn)",
+        description="Serve bandit-routed predictions with delayed feedback "
+        "and durable state; see docs/serving.md.",
+    )
+    serve.add_argument("--config", required=True, help="deployment TOML file")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn workers (default 1)")
+    serve.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
+    serve.set_defaults(func=_cmd_serve)
+
+    export = sub.add_parser(
+        "export-model",
+        help="write a replay-trained model version to a file the router loads",
+        description="Train the version FAMILY@CHUNK exactly as the replay of --dataset creates "
+        "it, and write PATH.skops with its JSON sidecar; or, with --example DIR, the example "
+        "deployment's three adult versions.",
+    )
+    export.add_argument("--example", metavar="DIR", help="write the example models into DIR")
+    export.add_argument("--rows", type=int, default=8000, help="--example: training rows")
+    export.add_argument("--dataset", help="dataset of the replay")
+    export.add_argument("--version", help="FAMILY@CHUNK, e.g. logreg@8")
+    export.add_argument("--out", help="output model file (PATH.skops)")
+    export.add_argument("--data-dir", help="directory holding the dataset files")
+    export.add_argument("--chunk-size", type=int, help="rows per chunk (default: per dataset)")
+    export.add_argument("--stream-seed", type=int, default=0, help="seed of the stream order")
+    export.add_argument("--warmup-chunks", type=int, help="chunks of the first release")
+    export.add_argument("--retrain-every", type=int, help="chunks between releases")
+    export.add_argument("--train-window", type=int, help="labelled chunks a release trains on")
+    export.add_argument("--model-seed", type=int, help="seed of models and splits")
+    export.add_argument("--label-delay", type=int, default=0, help="chunks before labels land")
+    export.add_argument("--reward", choices=["accuracy", "cost"], help="reward of the replay")
+    export.add_argument("--cost-ratio", type=float, help="cost reward: miss / false alarm")
+    export.set_defaults(func=_cmd_export_model)
+
+    live = sub.add_parser(
+        "replay-live",
+        help="stream a real dataset through a running router and compare with the replay",
+        description="Predict, then send feedback after the label delay, against a router that "
+        "started on a fresh ledger with --config; compare its decisions with the offline "
+        "replay of the same policy and seed. Exit 0 when identical.",
+    )
+    live.add_argument("--config", required=True, help="the deployment TOML the router runs")
+    live.add_argument("--url", required=True, help="router base URL, e.g. http://127.0.0.1:8000")
+    live.add_argument("--dataset", default="adult", help="dataset to stream (default adult)")
+    live.add_argument("--data-dir", help="directory holding the dataset files")
+    live.add_argument("--stream-seed", type=int, default=0, help="seed of the stream order")
+    live.add_argument("--chunk-size", type=int, default=100, help="rows per chunk (default 100)")
+    live.add_argument("--label-delay", type=int, default=1, help="chunks before feedback")
+    live.add_argument("--chunks", type=int, default=20, help="chunks to stream (default 20)")
+    live.add_argument("--token-env", help="environment variable holding the bearer token")
+    live.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    live.set_defaults(func=_cmd_replay_live)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -382,7 +565,133 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--json", action="store_true", help="print the summary as JSON")
     sim.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     sim.set_defaults(func=_cmd_simulate)
+    strategies = sub.add_parser("strategies", help="list the policies and their parameters")
+    strategies.set_defaults(func=_cmd_strategies)
+    datasets = sub.add_parser("datasets", help="list the datasets and where they are looked for")
+    datasets.add_argument("--data-dir", help="a directory to search first")
+    datasets.set_defaults(func=_cmd_datasets)
+    _add_serve_parsers(sub)
+    _add_experiment_commands(sub)
     return parser
+
+
+# -- experiments: run, report, compare ------------------------------------------------------
+
+
+def _add_experiment_commands(sub: Any) -> None:
+    run = sub.add_parser(
+        "run",
+        help="run an experiment spec (datasets x scenarios x strategies x seeds)",
+        description="Run every cell of an experiment spec (TOML) not already in the store, "
+        "and write one results directory. Rerunning recomputes nothing finished.",
+    )
+    run.add_argument("spec", help="the experiment spec, a TOML file (see examples/)")
+    run.add_argument("--out", help="results directory (default results/NAME)")
+    run.add_argument(
+        "--backend", choices=["local", "ray"], default="local", help="where to run (local)"
+    )
+    run.add_argument("--address", help="ray backend: address of an existing cluster")
+    run.add_argument(
+        "--workers", type=int, help="local: worker processes (default: CPUs); ray: local CPUs"
+    )
+    run.add_argument("--store", help="content-addressed store (default OUT/store)")
+    run.add_argument("--report", action="store_true", help="also write the report")
+    run.add_argument("--json", action="store_true", help="print counters and paths as JSON")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    run.set_defaults(func=_cmd_run)
+
+    report = sub.add_parser(
+        "report",
+        help="write the HTML and Markdown report of a results directory",
+        description="Write report.html (self-contained) and report.md (with img/*.png) "
+        "for a `banditops run` or `banditops simulate` results directory.",
+    )
+    report.add_argument("results", help="results directory")
+    report.add_argument("--out", help="report directory (default RESULTS/report)")
+    report.add_argument(
+        "--seed-index", type=int, default=0, help="which seed the version timeline shows (0)"
+    )
+    report.set_defaults(func=_cmd_report)
+
+    compare = sub.add_parser(
+        "compare",
+        help="differences per cell between two results directories, with intervals",
+        description="For every (dataset, scenario, strategy) in both directories: B - A of "
+        "mean reward and regret with a 95%% Welch interval over seeds.",
+    )
+    compare.add_argument("a", metavar="DIR_A", help="baseline results directory")
+    compare.add_argument("b", metavar="DIR_B", help="results directory to judge")
+    compare.add_argument("--out", help="where to write compare.md and compare.json (DIR_B)")
+    compare.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    compare.set_defaults(func=_cmd_compare)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from banditops.simulation.experiment import load_spec, run_experiment
+
+    spec = load_spec(args.spec)
+    out = Path(args.out) if args.out else Path("results") / spec.name
+    n_cells = len(spec.cells())
+    if not args.quiet:
+        print(
+            f"[banditops] {spec.name}: {len(spec.groups())} groups (dataset x scenario) x "
+            f"{len(spec.strategies)} strategies x {len(spec.seeds)} seeds = {n_cells} cells",
+            file=sys.stderr,
+        )
+    started = time.perf_counter()
+    run = run_experiment(
+        spec,
+        out,
+        backend=args.backend,
+        store=args.store,
+        progress=_Progress(not args.quiet),
+        workers=args.workers,
+        address=args.address,
+    )
+    wall = time.perf_counter() - started
+    report_path = None
+    if args.report:
+        from banditops.report.render import write_report
+
+        report_path = write_report(out).html
+    stats = run.stats
+    if args.json:
+        body: dict[str, Any] = {"out": str(out), "stats": stats.to_dict(), "cells": n_cells}
+        if report_path:
+            body["report"] = str(report_path)
+        print(json.dumps(body, indent=1, sort_keys=True))
+        return 0
+    for results in run.results.values():
+        scenario = results["experiment"]["scenario"]
+        print(f"== scenario {scenario} ==" if scenario != "none" else "")
+        print(render_table(results))
+    print(
+        f"\ncaches: {stats.caches_computed} computed, {stats.caches_reused} reused; cells: "
+        f"{stats.cells_computed} computed, {stats.cells_reused} reused; wall time {wall:.1f} s"
+    )
+    print(f"wrote {out / 'experiment.json'}" + (f" and {report_path}" if report_path else ""))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from banditops.report.render import write_report
+
+    paths = write_report(args.results, args.out, seed_index=args.seed_index)
+    print(f"wrote {paths.html} and {paths.markdown} ({len(paths.images)} images)")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from banditops.report.compare import compare_dirs, write_comparison
+
+    comparison = compare_dirs(args.a, args.b)
+    paths = write_comparison(comparison, args.out if args.out else args.b)
+    if args.json:
+        print(json.dumps(comparison.to_dict(), indent=1, sort_keys=True, allow_nan=False))
+    else:
+        print(comparison.text())
+        print(f"\nwrote {paths['markdown']} and {paths['json']}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -34,6 +34,7 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, ClassVar
 
 import numpy as np
@@ -155,7 +156,16 @@ def make_reward(name: str, **params: Any) -> Reward:
     """
     if name not in REWARDS:
         raise ConfigError(f"unknown reward {name!r}; known rewards: {sorted(REWARDS)}")
-    try:
-        return REWARDS[name](**params)
-    except TypeError as exc:
-        raise ConfigError(f"reward {name!r} got an invalid parameter: {exc}") from None
+    cls = REWARDS[name]
+    accepted = [
+        p.name
+        for p in inspect.signature(cls.__init__).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise ConfigError(
+            f"reward {name!r} has no parameter {unknown[0]!r}; accepted: "
+            + (", ".join(accepted) or "none")
+        )
+    return cls(**params)

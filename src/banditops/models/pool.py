@@ -53,11 +53,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold
 from sklearn.naive_bayes import BernoulliNB
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import KBinsDiscretizer, OneHotEncoder, StandardScaler
@@ -84,13 +85,26 @@ THRESHOLD_FOLDS = 3
 
 @contextlib.contextmanager
 def _expected_warnings() -> Iterator[None]:
-    """Silence the one warning that is expected here: quantile binning of a zero-inflated
-    numeric (e.g. capital-gain) merges empty bins, which is what naive Bayes wants."""
+    """Silence the two warnings that are expected here, by message: quantile binning of a
+    zero-inflated numeric (e.g. capital-gain) merges empty bins, and a numeric that is
+    constant over a training window (e.g. Year) gets a single bin; both are what naive
+    Bayes wants."""
     with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message="Bins whose width are too small", category=UserWarning
-        )
+        for message in ("Bins whose width are too small", "Feature .* is constant"):
+            warnings.filterwarnings("ignore", message=message, category=UserWarning)
         yield
+
+
+def _fit(pipeline: Pipeline, X: pd.DataFrame, y: np.ndarray) -> Pipeline:
+    """Fit, then predict on one thread: a forest fitted on two threads is deterministic,
+    but summing its trees' probabilities on two threads adds them in a varying order, so
+    the last digits (and a tuned threshold) would change from run to run."""
+    with _expected_warnings():
+        pipeline.fit(X, y)
+    for _, step in pipeline.steps:
+        if "n_jobs" in step.get_params(deep=False):
+            step.set_params(n_jobs=1)
+    return pipeline
 
 
 def _split_columns(X: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -314,11 +328,12 @@ def train_version(
         threshold = 0.5
     else:
         folds = StratifiedKFold(n_splits=THRESHOLD_FOLDS, shuffle=True, random_state=seed)
-        with _expected_warnings():
-            oof = cross_val_predict(pipeline, X_fit, y_fit, cv=folds, method="predict_proba")[:, 1]
+        oof = np.empty(len(y_fit))
+        for fold_train, fold_test in folds.split(X_fit, y_fit):
+            model = _fit(clone(pipeline), X_fit.iloc[fold_train], y_fit[fold_train])
+            oof[fold_test] = model.predict_proba(X_fit.iloc[fold_test])[:, 1]
         threshold, _ = tune_threshold(oof, np.asarray(y_fit), reward)
-    with _expected_warnings():
-        pipeline.fit(X_fit, y_fit)
+    _fit(pipeline, X_fit, y_fit)
     proba = pipeline.predict_proba(X_val)[:, 1]
     score = float(reward(y_val, (proba >= threshold).astype(np.int8)).mean())
     return ModelVersion(

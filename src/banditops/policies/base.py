@@ -311,6 +311,11 @@ class Policy(Protocol):
         """Full JSON-able state."""
         ...
 
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> Policy:
+        """Rebuild from :meth:`state`."""
+        ...
+
 
 class BasePolicy:
     """Shared machinery of every policy: validation, seeding, statistics, state.

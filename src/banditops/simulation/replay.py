@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from banditops.policies.base import BasePolicy, check_int
+from banditops.policies.base import Policy, check_int
 from banditops.simulation.cache import PredictionCache
 
 __all__ = ["RunResult", "child_seed", "replay", "toy_cache"]
@@ -96,7 +96,7 @@ class RunResult:
 
 def replay(
     cache: PredictionCache,
-    policy: BasePolicy,
+    policy: Policy,
     *,
     label_delay: int = 0,
     on_chunk: Callable[[int, np.ndarray], None] | None = None,
@@ -106,7 +106,7 @@ def replay(
     Parameters
     ----------
     cache : PredictionCache
-    policy : BasePolicy
+    policy : Policy
         A fresh policy (its state is changed).
     label_delay : int, default 0
         Chunks before a chunk's feedback lands.

@@ -80,6 +80,7 @@ __all__ = [
     "run_replays",
     "simulate",
     "summary_rows",
+    "train_replay_version",
     "write_results",
 ]
 
@@ -133,11 +134,11 @@ class StrategySpec:
             from banditops.policies.shaping import DropPenalty
 
             policy = DropPenalty(policy, **self.shaping)
-        if self.guardrail is not None:
-            from banditops.policies.guardrail import Guardrail
+        if self.guardrail is None:
+            return policy
+        from banditops.policies.guardrail import Guardrail
 
-            policy = Guardrail(policy, **self.guardrail)
-        return policy
+        return Guardrail(policy, **self.guardrail)
 
 
 @dataclass
@@ -325,6 +326,52 @@ def prepare_cache(
     if plan is not None:
         cache.info["broken_versions"] = [v.id for v in cache.versions if plan.broken(v)]
     return cache, reward
+
+
+def train_replay_version(config: SimulationConfig, version_id: str) -> tuple[Any, Any]:
+    """Train exactly the version ``FAMILY@CHUNK`` the replay of ``config`` creates.
+
+    Only that version's release is trained (same stream, window, reward and seed as in
+    the prediction cache), so its decisions equal the cached ones. Returns the
+    :class:`~banditops.models.pool.ModelVersion` (pipeline attached) and the feature
+    dtypes of the stream.
+    """
+    from banditops.data.datasets import load_dataset
+    from banditops.data.stream import make_stream
+    from banditops.models.pool import release_chunks, train_version
+
+    family, sep, chunk_text = version_id.rpartition("@")
+    if not sep or not chunk_text.isdigit() or family not in config.pool.families:
+        raise ConfigError(
+            f"version must be FAMILY@CHUNK with FAMILY one of {list(config.pool.families)}, "
+            f"got {version_id!r}"
+        )
+    dataset = load_dataset(config.dataset, data_dir=config.data_dir)
+    stream = make_stream(
+        dataset, chunk_size=config.chunk_size, seed=config.stream_seed, order_by=config.order_by
+    )
+    releases = {
+        r.chunk: r for r in release_chunks(config.pool, stream.n_chunks, config.label_delay)
+    }
+    chunk = int(chunk_text)
+    if chunk not in releases:
+        raise ConfigError(
+            f"the replay releases versions at chunks {sorted(releases)}, not at {chunk}"
+        )
+    window = releases[chunk].window
+    rows = slice(int(stream.bounds[window[0]]), int(stream.bounds[window[1]]))
+    reward = make_reward(config.reward or dataset.spec.default_reward, **dict(config.reward_params))
+    version = train_version(
+        family,
+        stream.X.iloc[rows],
+        stream.y[rows],
+        reward=reward,
+        created_at=chunk,
+        train_window=window,
+        validation_fraction=config.pool.validation_fraction,
+        seed=config.pool.seed,
+    )
+    return version, stream.X.dtypes
 
 
 def _chain_hooks(first: ServingHook, second: ServingHook | None) -> ServingHook:
@@ -622,6 +669,7 @@ def assemble_results(
     oracle = cache.oracle_chunk_rewards()
     sizes = cache.chunk_sizes()
     scored = cache.n_scored_rows
+    live_rows = (cache.live * sizes[:, None]).sum(axis=0)
     return {
         "format": RESULTS_FORMAT,
         "banditops_version": __version__,
@@ -640,7 +688,20 @@ def assemble_results(
             "cumulative_reward": float(oracle.sum()),
             "chunks": {"reward": (oracle / sizes).tolist()},
         },
-        "versions": [v.metadata() for v in cache.versions],
+        "versions": [
+            v.metadata() | {"live_rows": int(rows), "live_reward": float(total / rows)}
+            for v, rows, total in zip(
+                cache.versions, live_rows, np.nansum(cache.rewards, axis=1), strict=True
+            )
+        ],
+        "baselines": (
+            {
+                "never_flag": reward_of_constant(cache, 0),
+                "always_flag": reward_of_constant(cache, 1),
+            }
+            if "reward" in cache.info
+            else {}
+        ),
         "live": [
             [cache.versions[v].id for v in cache.live_versions(k)]
             for k in range(cache.n_scored_chunks)
@@ -655,6 +716,12 @@ def assemble_results(
         },
         "strategies": strategies,
     }
+
+
+def reward_of_constant(cache: PredictionCache, decision: int) -> float:
+    """Mean reward of always deciding ``decision`` on the scored rows (a baseline)."""
+    table = np.array(list(cache.info["reward"]["table"].values()))
+    return float(table[cache.y.astype(np.intp) * 2 + decision].mean())
 
 
 SUMMARY_FIELDS = (
