@@ -54,6 +54,7 @@ def make_tiny_spec(shared_data_dir: Path):
 def ray_session() -> Iterator[None]:
     """One local Ray session for the whole test run (2 CPUs)."""
     import ray  # in the dev extra: a missing Ray fails these tests, it never skips them
+
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         yield

@@ -19,6 +19,7 @@ A, B = Arm("a", created_at=0), Arm("b", created_at=1)
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_page_hinkley_matches_river(direction: str, seed: int) -> None:
     from river import drift  # in the dev extra (bench): missing river fails, never skips
+
     rng = np.random.default_rng(seed)
     stream = np.concatenate(
         [rng.random(600) < 0.8, rng.random(600) < 0.3, rng.random(600) < 0.9]

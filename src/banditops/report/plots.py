@@ -489,7 +489,7 @@ def example_results() -> dict[str, Any]:
     (['always-a', 'switcher'], 6)
     """
     from banditops.metrics import classification_metrics
-    from banditops.simulation.simulate import _aggregate
+    from banditops.simulation.simulate import aggregate_runs
 
     versions = [
         {"id": "logreg@1", "family": "logreg", "created_at": 1},
@@ -547,7 +547,7 @@ def example_results() -> dict[str, Any]:
         "oracle": {"mean_reward": 0.9, "chunks": {"reward": [0.9] * 6}},
         "experiment": {"scenario": "skew", "drift": ["skew:start=3"]},
         "strategies": {
-            label: {"policy": label, "params": {}, **_aggregate(runs), "per_seed": runs}
+            label: {"policy": label, "params": {}, **aggregate_runs(runs), "per_seed": runs}
             for label, runs in per_seed.items()
         },
     }

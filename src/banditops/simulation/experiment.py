@@ -68,9 +68,9 @@ from banditops.simulation.simulate import (
     RESULTS_FORMAT,
     SimulationConfig,
     StrategySpec,
-    _aggregate,
     _atomic_write,
     assemble_results,
+    strategy_entry,
     write_results,
 )
 
@@ -999,30 +999,6 @@ def _write_directory(
         paths["spec"] = out / "spec.toml"
         _atomic_write(paths["spec"], spec.text)
     return results, paths
-
-
-def strategy_entry(
-    cache: PredictionCache, spec: StrategySpec, per_seed: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """One strategy's results entry from its per-seed summaries, as
-    :func:`~banditops.simulation.simulate.run_replays` builds it (the aggregate over seeds,
-    the drift figures and the rollback events when the replay records them)."""
-    from banditops.simulation import simulate
-
-    entry: dict[str, Any] = {
-        **{k: v for k, v in dataclasses.asdict(spec).items() if k != "label"},
-        **_aggregate(per_seed),
-    }
-    aggregate_drift = getattr(simulate, "_aggregate_drift", None)
-    if aggregate_drift is not None:
-        points = [int(p) for p in cache.info.get("drift_points", [])]
-        entry.update(aggregate_drift(per_seed, points))
-    if per_seed and "rollbacks_detail" in per_seed[0]:
-        entry["rollbacks_detail"] = [
-            {"seed": r["seed"], **event} for r in per_seed for event in r["rollbacks_detail"]
-        ]
-    entry["per_seed"] = per_seed
-    return entry
 
 
 # --------------------------------------------------------------------------------------------

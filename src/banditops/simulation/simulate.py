@@ -76,9 +76,11 @@ __all__ = [
     "RESULTS_FORMAT",
     "SimulationConfig",
     "StrategySpec",
+    "aggregate_runs",
     "prepare_cache",
     "run_replays",
     "simulate",
+    "strategy_entry",
     "summary_rows",
     "train_replay_version",
     "write_results",
@@ -548,7 +550,9 @@ def _aggregate_drift(per_seed: list[dict[str, Any]], points: Sequence[int]) -> d
     return out
 
 
-def _aggregate(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
+def aggregate_runs(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and 95 % interval over seeds of every per-seed figure (see the module docstring)."""
+
     def agg(key: str) -> tuple[float, float, float]:
         return mean_ci([float(r[key]) for r in per_seed])
 
@@ -584,6 +588,26 @@ def _aggregate(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def strategy_entry(
+    cache: PredictionCache, spec: StrategySpec, per_seed: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """One strategy's results entry from its per-seed summaries: the spec, the aggregate
+    over seeds, the drift figures, the rollback events (each with its seed) and the runs."""
+    points = [int(p) for p in cache.info.get("drift_points", [])]
+    return {
+        "policy": spec.policy,
+        "params": spec.params,
+        "guardrail": spec.guardrail,
+        "shaping": spec.shaping,
+        **aggregate_runs(per_seed),
+        **_aggregate_drift(per_seed, points),
+        "rollbacks_detail": [
+            {"seed": r["seed"], **event} for r in per_seed for event in r["rollbacks_detail"]
+        ],
+        "per_seed": per_seed,
+    }
+
+
 def run_replays(
     cache: PredictionCache,
     specs: Sequence[StrategySpec],
@@ -599,7 +623,6 @@ def run_replays(
     ``rollbacks_detail`` (over seeds, each event with its seed) and, with drift, the
     recovery and post-drift figures are included (see the module docstring).
     """
-    points = [int(p) for p in cache.info.get("drift_points", [])]
     out: dict[str, dict[str, Any]] = {}
     total = len(specs) * len(seeds)
     done = 0
@@ -621,18 +644,7 @@ def run_replays(
             done += 1
             if progress:
                 progress("replay", done, total)
-        out[spec.label] = {
-            "policy": spec.policy,
-            "params": spec.params,
-            "guardrail": spec.guardrail,
-            "shaping": spec.shaping,
-            **_aggregate(per_seed),
-            **_aggregate_drift(per_seed, points),
-            "rollbacks_detail": [
-                {"seed": r["seed"], **event} for r in per_seed for event in r["rollbacks_detail"]
-            ],
-            "per_seed": per_seed,
-        }
+        out[spec.label] = strategy_entry(cache, spec, per_seed)
     return out
 
 
