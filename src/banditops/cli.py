@@ -144,9 +144,17 @@ def render_table(results: dict[str, Any]) -> str:
     head = (
         f"{results['dataset']}: {results['rows']} rows, {results['chunks']} chunks of "
         f"{data['chunk_size']} ({results['scored_chunks']} scored), {len(results['versions'])} "
-        f"model versions, reward {reward_txt}, {len(results['seeds'])} seeds"
+        f"model versions, reward {reward_txt}, {len(results['seeds'])} seed"
+        f"{'s' if len(results['seeds']) != 1 else ''}"
     )
-    return head + "\n" + "\n".join(lines)
+    base = results.get("baselines") or {}
+    tail = ""
+    if base:
+        tail = (
+            f"\nbaselines (a constant decision on every scored row): never flag "
+            f"{base['never_flag']:.4f}, always flag {base['always_flag']:.4f}"
+        )
+    return head + "\n" + "\n".join(lines) + tail
 
 
 def render_drift_table(results: dict[str, Any]) -> str:
@@ -247,8 +255,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         "seed": args.model_seed,
     }
     pool_kwargs: dict[str, Any] = {k: v for k, v in pool_args.items() if v is not None}
-    if args.families:
-        pool_kwargs["families"] = tuple(f.strip() for f in args.families.split(","))
+    if args.families is not None:
+        pool_kwargs["families"] = tuple(f.strip() for f in args.families.split(",") if f.strip())
+        if not pool_kwargs["families"]:
+            raise ConfigError("--families names no model family; give a comma-separated list")
     reward_params = {"cost_ratio": args.cost_ratio} if args.cost_ratio is not None else {}
     config = SimulationConfig(
         dataset=args.dataset,

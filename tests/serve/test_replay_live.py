@@ -27,3 +27,20 @@ def test_live_equals_offline(tmp_path, models_dir, adult, server_factory, policy
     # every row whose feedback was due was rewarded
     due = sum(len(c) for c in live.rewards[: len(live.rewards) - 1 - delay])
     assert sum(r == r for chunk in live.rewards for r in chunk) == due
+
+
+def test_replay_live_check_refuses_a_router_that_already_served(
+    tmp_path, models_dir, adult, server_factory, shared_data_dir
+):
+    import httpx
+
+    from banditops.errors import ConfigError
+    from banditops.serve.replay_live import replay_live_check
+
+    X, _ = adult
+    path = write_config(tmp_path, models_dir, policy="thompson", params="", seed=21)
+    server = server_factory(path)
+    row = {k: (None if v != v else v) for k, v in X.iloc[0].to_dict().items()}
+    assert httpx.post(f"{server.url}/predict", json={"row": row}).status_code == 200
+    with pytest.raises(ConfigError, match="live equals offline only from a fresh start"):
+        replay_live_check(str(path), server.url, data_dir=str(shared_data_dir), n_chunks=2)

@@ -543,7 +543,7 @@ def _not_found_message(
         f"Its expected sha256 (of the uncompressed file) is {datafile.sha256}.",
     ]
     if datafile.url is not None and not download:
-        lines.append(f"Downloading from {datafile.url} was disabled (download=False).")
+        lines.append(f"Downloading from {datafile.url} is turned off for this command.")
     if spec.obtain:
         lines.append(spec.obtain)
     return "\n".join(lines)

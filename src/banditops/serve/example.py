@@ -1,8 +1,10 @@
 """Build the example deployment's model files from the real adult data.
 
-``python -m banditops.serve.example examples/models`` trains three versions (logistic
-regression, naive Bayes, random forest) on the first rows of the adult stream and
-exports them next to ``examples/deployment.toml``.
+``banditops export-model --example examples/models`` (or
+``python -m banditops.serve.example``) trains three versions (logistic regression, naive
+Bayes, random forest) on the *last* rows of the adult stream and exports them next to
+``examples/deployment.toml``; ``banditops replay-live`` streams the adult stream from its
+start, so the live check scores the versions on rows they never saw.
 
 Examples
 --------
@@ -24,7 +26,7 @@ FAMILIES = ("logreg", "naive-bayes", "random-forest")
 def build_example_models(
     out_dir: str | Path, *, data_dir: str | None = None, rows: int = 8000
 ) -> list[Path]:
-    """Train and export one version per family on the first ``rows`` of adult.
+    """Train and export one version per family on the last ``rows`` of the adult stream.
 
     Raises
     ------
@@ -45,7 +47,7 @@ def build_example_models(
         raise ConfigError(f"rows must be a positive integer, got {rows!r}")
     prepare_output_dir(out_dir)
     data = load_dataset("adult", data_dir=data_dir, download=False)
-    order = stream_order(data, seed=0)[:rows]
+    order = stream_order(data, seed=0)[-rows:]  # replay-live streams from the start
     X = data.X.iloc[order].reset_index(drop=True)
     y = np.asarray(data.y)[order]
     out = Path(out_dir)

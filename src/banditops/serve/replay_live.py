@@ -381,7 +381,16 @@ def replay_live_check(
         )
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with httpx.Client(base_url=base_url, timeout=10.0, headers=headers) as http:
-        _reply(http, "GET", "/health")  # unreachable: fail before loading any data
+        health = _reply(http, "GET", "/health")  # unreachable: fail before loading any data
+    fresh = len(config.models)  # a fresh ledger holds one registration per model file
+    if int(health.get("ledger_seq", fresh)) != fresh:
+        raise ConfigError(
+            f"the router at {base_url} has a ledger of {health.get('ledger_seq')} events, a fresh "
+            f"start holds {fresh} (one registration per model): decisions depend on the whole "
+            "history, so live equals offline only from a fresh start; stop the router, remove "
+            "its state store (the [store] url; by default banditops-state.sqlite* beside the "
+            "config) and start it again"
+        )
     data = load_dataset(dataset, data_dir=data_dir, download=False)
     order = stream_order(data, seed=stream_seed)
     X = data.X.iloc[order].reset_index(drop=True)
