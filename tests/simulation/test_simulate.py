@@ -176,7 +176,7 @@ def test_forests_and_boosting_are_reproducible_to_the_byte(shared_data_dir):
         seeds=1,
         chunk_size=2000,
         pool=PoolConfig(
-            families=("random-forest", "hist-gb"), warmup_chunks=2, retrain_every=3, train_window=4
+            families=("random-forest",), warmup_chunks=2, retrain_every=3, train_window=4
         ),
         data_dir=str(shared_data_dir),
     )
