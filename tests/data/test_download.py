@@ -165,7 +165,7 @@ def test_download_false_refuses_and_says_so(
 ) -> None:
     server.files["/tiny.csv"] = TINY_CONTENT
     register_tiny(monkeypatch, server.url("/tiny.csv"))
-    with pytest.raises(DatasetNotFoundError, match=r"download=False"):
+    with pytest.raises(DatasetNotFoundError, match=r"is turned off for this command"):
         load_dataset("tiny", download=False)
     assert server.requests == []
 
