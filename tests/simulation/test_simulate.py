@@ -183,3 +183,17 @@ def test_forests_and_boosting_are_reproducible_to_the_byte(shared_data_dir):
     first, second = simulate(config), simulate(config)
     assert first["cache_digest"] == second["cache_digest"]
     assert dumps_results(first) == dumps_results(second)
+
+
+def test_baselines_do_not_depend_on_the_order_of_the_reward_table():
+    from banditops.simulation.replay import toy_cache
+    from banditops.simulation.simulate import reward_of_constant
+
+    cache = toy_cache()
+    table = {"tn": 1.0, "fp": 0.9, "fn": 0.0, "tp": 1.0}
+    cache.info["reward"] = {"table": table}
+    expected = reward_of_constant(cache, 0)
+    assert expected == pytest.approx(np.mean([0.0, 0.0, 1.0, 1.0] * 2))  # y = 1 1 0 0
+    cache.info["reward"] = {"table": dict(sorted(table.items()))}  # as JSON with sorted keys
+    assert reward_of_constant(cache, 0) == expected
+    assert reward_of_constant(cache, 1) == pytest.approx(np.mean([1.0, 1.0, 0.9, 0.9]))

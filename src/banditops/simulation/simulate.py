@@ -732,7 +732,8 @@ def assemble_results(
 
 def reward_of_constant(cache: PredictionCache, decision: int) -> float:
     """Mean reward of always deciding ``decision`` on the scored rows (a baseline)."""
-    table = np.array(list(cache.info["reward"]["table"].values()))
+    by_outcome = cache.info["reward"]["table"]  # keyed by outcome: order is not kept in JSON
+    table = np.array([by_outcome[k] for k in ("tn", "fp", "fn", "tp")])
     return float(table[cache.y.astype(np.intp) * 2 + decision].mean())
 
 
