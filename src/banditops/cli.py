@@ -203,6 +203,35 @@ def render_drift_table(results: dict[str, Any]) -> str:
     return head + "\n" + "\n".join(lines)
 
 
+def _pool_config(args: argparse.Namespace) -> Any:
+    """The model pool from the pool flags a command has; unset flags keep the defaults."""
+    from banditops.models.pool import PoolConfig
+
+    flags = {
+        "warmup_chunks": "warmup_chunks",
+        "retrain_every": "retrain_every",
+        "train_window": "train_window",
+        "max_arms": "max_arms",
+        "seed": "model_seed",
+    }
+    kwargs: dict[str, Any] = {
+        key: getattr(args, flag)
+        for key, flag in flags.items()
+        if getattr(args, flag, None) is not None
+    }
+    families = getattr(args, "families", None)
+    if families is not None:
+        kwargs["families"] = tuple(f.strip() for f in families.split(",") if f.strip())
+        if not kwargs["families"]:
+            raise ConfigError("--families names no model family; give a comma-separated list")
+    return PoolConfig(**kwargs)
+
+
+def _reward_params(args: argparse.Namespace) -> dict[str, Any]:
+    """The reward's parameters from ``--cost-ratio`` (none when it is not given)."""
+    return {"cost_ratio": args.cost_ratio} if args.cost_ratio is not None else {}
+
+
 def _writable_dir(path: Path) -> Path:
     """Create ``path`` if needed and check it can be written, before any long work."""
     try:
@@ -216,7 +245,6 @@ def _writable_dir(path: Path) -> Path:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from banditops.models.pool import PoolConfig
     from banditops.simulation.simulate import (
         DEFAULT_STRATEGIES,
         SimulationConfig,
@@ -247,19 +275,6 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             wrapper_params[strategy][key] = value
         else:
             params.setdefault(strategy, {})[key] = value
-    pool_args = {
-        "warmup_chunks": args.warmup_chunks,
-        "retrain_every": args.retrain_every,
-        "train_window": args.train_window,
-        "max_arms": args.max_arms,
-        "seed": args.model_seed,
-    }
-    pool_kwargs: dict[str, Any] = {k: v for k, v in pool_args.items() if v is not None}
-    if args.families is not None:
-        pool_kwargs["families"] = tuple(f.strip() for f in args.families.split(",") if f.strip())
-        if not pool_kwargs["families"]:
-            raise ConfigError("--families names no model family; give a comma-separated list")
-    reward_params = {"cost_ratio": args.cost_ratio} if args.cost_ratio is not None else {}
     config = SimulationConfig(
         dataset=args.dataset,
         strategies=strategies,
@@ -271,8 +286,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         order_by=args.order_by,
         label_delay=args.label_delay,
         reward=args.reward,
-        reward_params=reward_params,
-        pool=PoolConfig(**pool_kwargs),
+        reward_params=_reward_params(args),
+        pool=_pool_config(args),
         data_dir=args.data_dir,
         drift=tuple(args.drift or ()),
         guardrail_params=wrapper_params["guardrail"],
@@ -319,16 +334,9 @@ def _cmd_export_model(args: argparse.Namespace) -> int:
     if Path(args.out).suffix != ".skops":
         raise ConfigError(f"--out must name a .skops file, got {args.out!r}")
     prepare_output_dir(Path(args.out).parent)  # before the training, not after
-    from banditops.models.pool import PoolConfig
     from banditops.serve.artifacts import export_model
     from banditops.simulation.simulate import SimulationConfig, train_replay_version
 
-    pool_args = {
-        "warmup_chunks": args.warmup_chunks,
-        "retrain_every": args.retrain_every,
-        "train_window": args.train_window,
-        "seed": args.model_seed,
-    }
     config = SimulationConfig(
         dataset=args.dataset,
         strategies=["naive"],
@@ -336,8 +344,8 @@ def _cmd_export_model(args: argparse.Namespace) -> int:
         stream_seed=args.stream_seed,
         label_delay=args.label_delay,
         reward=args.reward,
-        reward_params={"cost_ratio": args.cost_ratio} if args.cost_ratio is not None else {},
-        pool=PoolConfig(**{k: v for k, v in pool_args.items() if v is not None}),
+        reward_params=_reward_params(args),
+        pool=_pool_config(args),
         data_dir=args.data_dir,
     )
     version, dtypes = train_replay_version(config, args.version)
